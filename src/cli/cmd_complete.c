@@ -1,0 +1,11 @@
+/* cmd_complete.c: `llmfuse complete`. Not yet written: reports so and fails. */
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+int lf_cmd_complete(int argc, char **argv)
+{
+    (void)argc;
+    fprintf(stderr, "llmfuse: %s: not implemented yet\n", argv[0]);
+    return 1;
+}
