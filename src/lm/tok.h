@@ -1,0 +1,52 @@
+/* tok.h: byte-level BPE tokenizer read from GGUF metadata
+ * (tokenizer.ggml.model = "gpt2", tokenizer.ggml.pre = "qwen2": tokens,
+ * merges, token_type, special token ids), as Qwen3 and our own models use.
+ *
+ * encode() splits text with the Qwen2 pre-tokenizer pattern, maps bytes to
+ * the GPT-2 byte-to-unicode alphabet and applies merges by rank; special
+ * tokens (token_type CONTROL or USER_DEFINED) are matched literally first
+ * when parse_special is set. decode of ids gives back the exact bytes, so
+ * encode/decode round-trips arbitrary bytes. Immutable after load;
+ * thread-safe.
+ */
+#ifndef LF_LM_TOK_H
+#define LF_LM_TOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lm/gguf.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+typedef struct lf_tok lf_tok;
+
+/* A growable vector of token ids. */
+typedef struct lf_ids {
+    int32_t *v;
+    size_t n, cap;
+} lf_ids;
+int lf_ids_push(lf_ids *ids, int32_t id);
+void lf_ids_free(lf_ids *ids);
+
+/* Loads the tokenizer from a GGUF file's metadata; the reader must outlive it
+ * only during this call (everything is copied). */
+int lf_tok_load(const lf_gguf *g, lf_tok **out, lf_err *err);
+void lf_tok_free(lf_tok *t);
+
+size_t lf_tok_vocab_size(const lf_tok *t);
+/* The end-of-text token (tokenizer.ggml.eos_token_id), or -1. */
+int32_t lf_tok_eos(const lf_tok *t);
+/* Id of a token whose text is exactly s (special or not), or -1. */
+int32_t lf_tok_find(const lf_tok *t, const char *s);
+
+/* Appends the ids of text[0..len) to ids. */
+int lf_tok_encode(const lf_tok *t, const char *text, size_t len, bool parse_special,
+                  lf_ids *ids);
+/* The raw bytes of one token (special tokens give their text). */
+int lf_tok_piece(const lf_tok *t, int32_t id, const char **bytes, size_t *len);
+/* Appends the bytes of ids to out. */
+int lf_tok_decode(const lf_tok *t, const int32_t *ids, size_t n, lf_buf *out);
+
+#endif
