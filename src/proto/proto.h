@@ -111,4 +111,11 @@ int lf_completion_parse(const lf_op *op, const lf_state *cur, const char *text,
  * when there is none. Nothing else is stripped. */
 size_t lf_completion_cut(const char *text, size_t len);
 
+/* Recognises the contract wrapper in front of a received prompt (§5): sets
+ * *profile (LF_CONTRACT_NONE when text is a bare base prompt) and *base_off,
+ * the offset of the base prompt in text. Returns 0, or -EINVAL with err set
+ * when text is neither a base prompt nor a seed-wrapped one. (unwrap.c) */
+int lf_contract_unwrap(const char *text, size_t len, lf_contract *profile,
+                       size_t *base_off, lf_err *err);
+
 #endif
