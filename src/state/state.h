@@ -53,6 +53,16 @@ lf_state *lf_state_clone(const lf_state *st);
 /* True if the two trees serialise identically. */
 bool lf_state_equal(const lf_state *a, const lf_state *b);
 
+/* Caps on what lf_state_parse accepts (documented limits, not tuning knobs):
+ * a document longer than LF_STATE_MAX_XML bytes or with directories nested
+ * deeper than LF_STATE_MAX_DEPTH (the root is depth 0) is rejected. A real
+ * Linux path (PATH_MAX 4096) nests at most 2048 deep; model states are far
+ * smaller than either cap. */
+#define LF_STATE_MAX_XML ((size_t)256 << 20)
+#define LF_STATE_MAX_DEPTH 1024
+/* Longest name accepted (NAME_MAX). */
+#define LF_STATE_MAX_NAME 255
+
 /* Parses an XML state document. On success *out is a new tree (caller frees)
  * and, in lenient mode, *warnings (if non-NULL) counts what was repaired.
  * On failure returns -EINVAL with err saying what and where (byte offset). */
