@@ -59,7 +59,7 @@ typedef struct lf_backend_opts {
     const char *token;       /* generate: X-LLMFuse-Token; openai: bearer key */
     const char *model;       /* openai: model name; local: GGUF path */
     double timeout_s;        /* per attempt (default 60) */
-    int retries;             /* extra attempts after the first (default 2) */
+    int retries;             /* extra attempts after the first (0: default 2; <0: none) */
     long context_tokens;     /* override of the context window */
     int threads;             /* local: worker threads (0 = all cores) */
     int contract;            /* -1: the backend's default */
@@ -84,5 +84,19 @@ int lf_backend_complete(lf_backend *b, const lf_request *req, lf_buf *out,
  * prompt plus the largest possible answer cannot fit. */
 long lf_backend_budget(lf_backend *b, const lf_op *op, long prompt_tokens,
                        size_t state_len, size_t *max_tokens);
+
+/* Answer budget for a request, using what it carries: the base prompt is
+ * wrapped with b's contract and counted with b's count_tokens, and the
+ * growth of the answer is bounded from req->state (the size and encoding of
+ * the file written, the subtree a rename rewrites) instead of worst cases.
+ * Sets *max_tokens and, if non-NULL, *prompt_tokens (-1 if unlimited).
+ * Returns 0, or -ENOSPC with err set when prompt plus answer cannot fit.
+ * lf_backend_complete calls this itself when req->max_tokens is 0.
+ * How the budget is sized (see backend.c): bytes of the longest right answer
+ * = the current state + the op's growth (write/truncate data after XML
+ * escaping or base64, new elements, rewritten paths) + the "\n<END_FS>" tail,
+ * then tokens = bytes x (the prompt's own tokens per byte) x 1.1 + 32. */
+int lf_backend_budget_request(lf_backend *b, const lf_request *req, size_t *max_tokens,
+                              long *prompt_tokens, lf_err *err);
 
 #endif
