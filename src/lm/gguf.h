@@ -80,6 +80,21 @@ int lf_gguf_get_f32(const lf_gguf *g, const char *key, float *out);
 int lf_gguf_get_str(const lf_gguf *g, const char *key, char **out);
 const lf_gguf_tensor *lf_gguf_tensor_find(const lf_gguf *g, const char *name);
 
+/* Typed access beyond the getters above (added by the gguf implementation):
+ * the boolean value of key; an array kv of the given element type (any
+ * element type if want is LF_GGUF_ARRAY); the i-th element of an integer
+ * array as int64 (u64 values above INT64_MAX fail with -ERANGE) or of a
+ * float array as double. Same return codes as the getters. */
+int lf_gguf_get_bool(const lf_gguf *g, const char *key, bool *out);
+int lf_gguf_get_arr(const lf_gguf *g, const char *key, lf_gguf_vtype want,
+                    const lf_gguf_kv **out);
+int lf_gguf_arr_int(const lf_gguf_kv *kv, uint64_t i, int64_t *out);
+int lf_gguf_arr_float(const lf_gguf_kv *kv, uint64_t i, double *out);
+/* Size in bytes of one value of a fixed-size type (0 for STRING/ARRAY/invalid). */
+size_t lf_gguf_vtype_size(lf_gguf_vtype t);
+/* "u8", "i32", "f32", "str", "arr", ... or "?" */
+const char *lf_gguf_vtype_name(lf_gguf_vtype t);
+
 /* Bytes per row of n elements of type t (Q8_0 needs n % 32 == 0); 0 if invalid. */
 size_t lf_ggml_row_size(lf_ggml_type t, uint64_t n);
 const char *lf_ggml_type_name(lf_ggml_type t);
@@ -99,6 +114,17 @@ int lf_gguf_set_arr_str(lf_gguf_writer *w, const char *key, const char *const *v
                         const size_t *lens, size_t n);
 int lf_gguf_set_arr_i32(lf_gguf_writer *w, const char *key, const int32_t *v, size_t n);
 int lf_gguf_set_arr_f32(lf_gguf_writer *w, const char *key, const float *v, size_t n);
+/* Scalars of any fixed-size type (value given as its little-endian bytes)
+ * and arrays of any fixed-size element type: n elements at data. */
+int lf_gguf_set_raw(lf_gguf_writer *w, const char *key, lf_gguf_vtype type, const void *v);
+int lf_gguf_set_arr_raw(lf_gguf_writer *w, const char *key, lf_gguf_vtype elem_type,
+                        const void *data, size_t n);
+/* Copies one key/value read from another file (e.g. tokenizer metadata into
+ * a model); lf_gguf_copy_kvs copies every kv whose key starts with prefix. */
+int lf_gguf_set_kv(lf_gguf_writer *w, const lf_gguf_kv *kv);
+int lf_gguf_copy_kvs(lf_gguf_writer *w, const lf_gguf *g, const char *prefix);
+/* All setters return 0, -EEXIST for a key already set, -EINVAL for a bad
+ * value (general.alignment must be a power of two), -ENOMEM. */
 /* Adds a tensor; data (nbytes by type and shape) is copied. ne as in the reader. */
 int lf_gguf_add_tensor(lf_gguf_writer *w, const char *name, lf_ggml_type type,
                        uint32_t n_dims, const uint64_t *ne, const void *data);
