@@ -1,0 +1,71 @@
+/* data.h: training data for the trainer. Reads JSONL rows {prompt,
+ * completion[, meta]} (PROTOCOL.md §8), makes each row's tokens
+ *     encode(prompt) ++ encode(completion) ++ [end-of-text]
+ * (contract profile "none": no wrapper; prompt and completion are encoded
+ * separately so the loss boundary is exact and the prompt tokens are what
+ * inference sees), and cuts length-bucketed batches: rows sorted by length,
+ * grouped so that B x T <= batch_tokens (T the longest row of the group,
+ * rounded up), each row padded at its end. The loss covers the completion
+ * tokens and the end-of-text token only (PROTOCOL.md §4): targets of prompt
+ * and padding positions are -1. Each epoch visits the batches in a new
+ * order drawn from the seed. Not thread-safe.
+ */
+#ifndef LF_TRAIN_DATA_H
+#define LF_TRAIN_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lm/tok.h"
+#include "util/err.h"
+
+/* Appends the ids of text[0..len) to ids (ids->v grown with realloc, as
+ * lf_ids_push does). Returns 0 or a negative errno. */
+typedef int (*lf_tenc_fn)(void *ctx, const char *text, size_t len, lf_ids *ids);
+
+typedef struct lf_tdata {
+    int32_t *ids;        /* every kept row's tokens, concatenated */
+    size_t *off;         /* [n_rows+1] row r is ids[off[r] .. off[r+1]) */
+    uint32_t *plen;      /* [n_rows] prompt tokens of row r */
+    size_t n_rows, n_dropped, n_tokens;   /* dropped: longer than max_len+1 tokens */
+    size_t cap_ids, cap_rows;             /* allocated */
+} lf_tdata;
+
+/* Reads and tokenizes a JSONL file (each line capped at 64 MiB). Rows with
+ * more than max_len+1 tokens are dropped and counted. d is filled (caller
+ * frees with lf_tdata_free). */
+int lf_tdata_load(const char *path, lf_tenc_fn enc, void *enc_ctx, int32_t eos, int max_len,
+                  lf_tdata *d, lf_err *err);
+/* Adds one row (used by lf_tdata_load and by tests). */
+int lf_tdata_add(lf_tdata *d, const char *prompt, size_t plen, const char *completion,
+                 size_t clen, lf_tenc_fn enc, void *enc_ctx, int32_t eos, int max_len);
+void lf_tdata_free(lf_tdata *d);
+
+typedef struct lf_tbatch {
+    int B, T;
+    const int32_t *tok;   /* [B][T] inputs (padding 0) */
+    const int32_t *tgt;   /* [B][T] next token, or -1 (prompt, padding) */
+    long n_tgt;           /* targets >= 0 */
+} lf_tbatch;
+
+typedef struct lf_tbatcher lf_tbatcher;
+/* Plans batches over d (which must outlive the batcher): T is a multiple of
+ * align (capped at max_len), B x T <= batch_tokens unless one row alone is
+ * longer. Fails with -EINVAL on an empty dataset. */
+int lf_tbatcher_new(const lf_tdata *d, int batch_tokens, int align, int max_len,
+                    uint64_t seed, lf_tbatcher **out, lf_err *err);
+void lf_tbatcher_free(lf_tbatcher *b);
+size_t lf_tbatcher_count(const lf_tbatcher *b);
+/* Largest B x T and largest T of any batch (to size buffers). */
+int lf_tbatcher_max_tokens(const lf_tbatcher *b);
+int lf_tbatcher_max_T(const lf_tbatcher *b);
+/* Fills out with the next batch (buffers owned by the batcher, valid until
+ * the next call); moves to a new epoch after the last one. */
+void lf_tbatcher_next(lf_tbatcher *b, lf_tbatch *out);
+/* Batch i of the plan (in plan order, no shuffling), for evaluation. */
+void lf_tbatcher_get(lf_tbatcher *b, size_t i, lf_tbatch *out);
+/* Position for checkpoints: batches served so far; seek replays to it. */
+uint64_t lf_tbatcher_pos(const lf_tbatcher *b);
+void lf_tbatcher_seek(lf_tbatcher *b, uint64_t pos);
+
+#endif

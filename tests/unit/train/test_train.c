@@ -1,0 +1,372 @@
+/* test_train.c: the CPU reference trainer: gradients against finite
+ * differences, the optimiser and schedule, the batcher's loss masks and
+ * buckets, checkpoint round trips, and a tiny run that must learn. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "train/data.h"
+#include "train/io.h"
+#include "train/ref.h"
+#include "train/train.h"
+
+static const lf_tcfg tiny = {.n_layer = 2, .dim = 16, .n_head = 4, .n_kv = 2, .head_dim = 8,
+                             .ffn = 24, .ctx = 16, .vocab = 37, .rope_base = 10000.0f,
+                             .eps = 1e-6f, .tied = 0};
+
+static uint64_t rs = 12345;
+static double urand(void)
+{
+    rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
+    return (rs >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Parameters far from the init (bigger matrices, norms away from 1) so
+ * every path carries gradient. */
+static float *rand_params(const lf_tcfg *c, size_t *n)
+{
+    lf_toffs o;
+    lf_tcfg_offsets(c, &o);
+    float *p = malloc(o.n * sizeof(float));
+    lf_tensor_desc d[64];
+    size_t nt = lf_tcfg_tensors(c, d, 64);
+    for (size_t t = 0; t < nt; t++)
+        for (size_t i = 0; i < d[t].rows * d[t].cols; i++)
+            p[d[t].off + i] = d[t].rows == 1 ? (float)(0.5 + urand())
+                                             : (float)((urand() - 0.5) * 0.8);
+    *n = o.n;
+    return p;
+}
+
+static void gradcheck(const lf_tcfg *c)
+{
+    size_t n;
+    float *p = rand_params(c, &n);
+    enum { B = 2, T = 7 };
+    int32_t tok[B * T], tgt[B * T];
+    for (int i = 0; i < B * T; i++) {
+        tok[i] = (int32_t)(urand() * c->vocab);
+        tgt[i] = (i % T) < 2 ? -1 : (int32_t)(urand() * c->vocab);   /* masked prompt */
+    }
+    lf_tref *r;
+    assert_int_equal(lf_tref_new(c, B * T, T, &r, NULL), 0);
+    double loss = lf_tref_forward(r, p, tok, tgt, B, T, NULL, NULL);
+    assert_true(loss > 0 && isfinite(loss));
+    lf_tref_backward(r, p);
+    double *g = malloc(n * sizeof(double));
+    memcpy(g, lf_tref_grads(r), n * sizeof(double));
+    double num = 0, den = 0, worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        float keep = p[i];
+        float up = keep + 2e-4f, dn = keep - 2e-4f;
+        p[i] = up;
+        double lu = lf_tref_forward(r, p, tok, tgt, B, T, NULL, NULL);
+        p[i] = dn;
+        double ld = lf_tref_forward(r, p, tok, tgt, B, T, NULL, NULL);
+        p[i] = keep;
+        double fd = (lu - ld) / ((double)up - (double)dn);
+        num += (fd - g[i]) * (fd - g[i]);
+        den += g[i] * g[i];
+        double e = fabs(fd - g[i]) / (1e-6 + fabs(g[i]) + fabs(fd));
+        if (e > worst && fabs(g[i]) > 1e-5)
+            worst = e;
+    }
+    double rel = sqrt(num / den);
+    printf("gradcheck (tied=%d): %zu params, |fd-g|/|g| = %.3g, worst element %.3g\n",
+           c->tied, n, rel, worst);
+    assert_true(den > 0);
+    assert_true(rel < 1e-5);
+    assert_true(worst < 1e-3);
+    free(g);
+    free(p);
+    lf_tref_free(r);
+}
+
+static void test_gradcheck(void **state)
+{
+    (void)state;
+    gradcheck(&tiny);
+    lf_tcfg t = tiny;
+    t.tied = 1;
+    t.n_kv = 4;   /* plain multi-head attention too */
+    gradcheck(&t);
+}
+
+/* Positions past a sequence's end must not change the loss of earlier
+ * ones (causality), and masked targets must not count. */
+static void test_causal_and_mask(void **state)
+{
+    (void)state;
+    size_t n;
+    float *p = rand_params(&tiny, &n);
+    int32_t tok[8], tgt[8];
+    for (int i = 0; i < 8; i++) {
+        tok[i] = i + 3;
+        tgt[i] = i < 5 ? i + 4 : -1;
+    }
+    lf_tref *r;
+    assert_int_equal(lf_tref_new(&tiny, 8, 8, &r, NULL), 0);
+    long cnt;
+    double a = lf_tref_forward(r, p, tok, tgt, 1, 8, &cnt, NULL);
+    assert_int_equal(cnt, 5);
+    tok[6] = 30;
+    tok[7] = 1;
+    double b = lf_tref_forward(r, p, tok, tgt, 1, 8, NULL, NULL);
+    assert_true(fabs(a - b) < 1e-12);
+    tok[2] = 9;
+    double c = lf_tref_forward(r, p, tok, tgt, 1, 8, NULL, NULL);
+    assert_true(fabs(a - c) > 1e-6);
+    lf_tref_free(r);
+    free(p);
+}
+
+static void test_optim(void **state)
+{
+    (void)state;
+    lf_topt o;
+    lf_topt_default(&o);
+    o.lr = 1e-2f;
+    o.warmup = 10;
+    o.total_steps = 110;
+    o.weight_decay = 0.5f;
+    assert_true(fabsf(lf_topt_lr(&o, 0) - 1e-3f) < 1e-9f);
+    assert_true(fabsf(lf_topt_lr(&o, 9) - 1e-2f) < 1e-9f);
+    assert_true(fabsf(lf_topt_lr(&o, 60) - (1e-3f + 0.5f * 9e-3f)) < 1e-7f);
+    assert_true(fabsf(lf_topt_lr(&o, 110) - 1e-3f) < 1e-9f);
+    assert_true(fabsf(lf_topt_lr(&o, 500) - 1e-3f) < 1e-9f);
+    assert_true(lf_clip_scale(1.0f, 0.5) == 1.0f);
+    assert_true(fabsf(lf_clip_scale(1.0f, 4.0) - 0.25f) < 1e-7f);
+    float p[2] = {1.0f, 1.0f}, g[2] = {0.5f, 0.5f}, m[2] = {0}, v[2] = {0};
+    uint8_t mask[2] = {1, 0};
+    lf_adamw_step(&o, 0, 0.1f, 1.0f, 2, p, g, m, v, mask);
+    /* first step: mhat/sqrt(vhat) = sign(g) = 1 */
+    assert_true(fabsf(p[0] - (1.0f - 0.1f * (1.0f + 0.5f))) < 1e-5f);
+    assert_true(fabsf(p[1] - (1.0f - 0.1f)) < 1e-5f);
+    assert_true(fabsf(m[0] - 0.05f) < 1e-7f);
+    /* mask covers matrices only */
+    lf_toffs off;
+    lf_tcfg_offsets(&tiny, &off);
+    uint8_t *dm = malloc(off.n);
+    lf_tmodel_decay_mask(&tiny, dm);
+    assert_int_equal(dm[off.emb], 1);
+    assert_int_equal(dm[off.l0 + off.attn_norm], 0);
+    assert_int_equal(dm[off.l0 + off.wqkv], 1);
+    assert_int_equal(dm[off.l0 + off.q_norm + 3], 0);
+    assert_int_equal(dm[off.out_norm], 0);
+    assert_int_equal(dm[off.n - 1], 1);
+    free(dm);
+}
+
+static void test_convert(void **state)
+{
+    (void)state;
+    assert_int_equal(lf_f32_to_bf16(1.0f), 0x3f80);
+    assert_int_equal(lf_f32_to_bf16(-2.0f), 0xc000);
+    assert_true(lf_bf16_to_f32(lf_f32_to_bf16(3.14159f)) == 3.140625f);
+    assert_int_equal(lf_f32_to_f16(1.0f), 0x3c00);
+    assert_int_equal(lf_f32_to_f16(-2.5f), 0xc100);
+    assert_int_equal(lf_f32_to_f16(65504.0f), 0x7bff);
+    assert_int_equal(lf_f32_to_f16(1e6f), 0x7c00);
+    assert_int_equal(lf_f32_to_f16(5.9604645e-8f), 0x0001);
+    assert_int_equal(lf_f32_to_f16(6.1035156e-5f), 0x0400);
+}
+
+/* Byte-level stub tokenizer: id = byte, end-of-text = 256. */
+static int enc_bytes(void *ctx, const char *s, size_t n, lf_ids *ids)
+{
+    (void)ctx;
+    int32_t *v = realloc(ids->v, (ids->n + n + 1) * sizeof(int32_t));
+    if (!v)
+        return -ENOMEM;
+    ids->v = v;
+    for (size_t i = 0; i < n; i++)
+        ids->v[ids->n++] = (unsigned char)s[i];
+    ids->cap = ids->n;
+    return 0;
+}
+
+static void test_data(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/lf_train_data_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    /* 40 rows of lengths 3..42, plus one too long for max_len 48 */
+    for (int i = 0; i < 40; i++) {
+        fprintf(f, "{\"prompt\": \"P%.*s\", \"completion\": \"%.*s\", \"meta\": {\"op\": \"x\"}}\n",
+                i % 5, "ppppp", i + 1 - i % 5 > 0 ? i + 1 - i % 5 : 1,
+                "cccccccccccccccccccccccccccccccccccccccccccc");
+    }
+    fprintf(f, "{\"prompt\": \"%s\", \"completion\": \"x\"}\n",
+            "a long prompt that does not fit in forty-eight tokens at all, no");
+    fclose(f);
+    lf_tdata d;
+    lf_err err = {0};
+    assert_int_equal(lf_tdata_load(path, enc_bytes, NULL, 256, 48, &d, &err), 0);
+    unlink(path);
+    assert_int_equal(d.n_rows, 40);
+    assert_int_equal(d.n_dropped, 1);
+    /* row 0: "P" + "c" + eos */
+    assert_int_equal(d.off[1] - d.off[0], 3);
+    assert_int_equal(d.ids[0], 'P');
+    assert_int_equal(d.ids[2], 256);
+    assert_int_equal(d.plen[0], 1);
+
+    lf_tbatcher *b;
+    assert_int_equal(lf_tbatcher_new(&d, 128, 8, 48, 7, &b, &err), 0);
+    size_t nb = lf_tbatcher_count(b);
+    assert_true(nb > 1);
+    assert_true(lf_tbatcher_max_tokens(b) <= 128);
+    /* one epoch covers every completion token and eos exactly once */
+    long want = 0;
+    for (size_t r = 0; r < d.n_rows; r++)
+        want += (long)(d.off[r + 1] - d.off[r]) - d.plen[r];
+    long got = 0;
+    for (size_t i = 0; i < nb; i++) {
+        lf_tbatch bt;
+        lf_tbatcher_next(b, &bt);
+        assert_true(bt.B * bt.T <= 128);
+        assert_int_equal(bt.T % 8, 0);
+        long cnt = 0;
+        for (int s = 0; s < bt.B; s++) {
+            int eos_seen = 0, started = 0;
+            for (int t = 0; t < bt.T; t++) {
+                int32_t g = bt.tgt[s * bt.T + t];
+                if (g >= 0) {
+                    cnt++;
+                    started = 1;
+                    assert_false(eos_seen);
+                    if (g == 256)
+                        eos_seen = 1;
+                    else
+                        assert_int_equal(g, 'c');   /* only completion bytes are targets */
+                    if (t + 1 < bt.T && g != 256)
+                        assert_int_equal(bt.tok[s * bt.T + t + 1], g);
+                } else {
+                    assert_true(!started || eos_seen);   /* prompt before, padding after */
+                }
+            }
+            assert_true(eos_seen);
+        }
+        assert_int_equal(cnt, bt.n_tgt);
+        got += cnt;
+    }
+    assert_int_equal(got, want);
+    /* seek replays the same order */
+    lf_tbatch x, y;
+    lf_tbatcher_next(b, &x);
+    int32_t first = x.tgt[x.T - 1], bb = x.B, tt = x.T;
+    lf_tbatcher_next(b, &x);
+    lf_tbatcher_seek(b, nb);
+    lf_tbatcher_next(b, &y);
+    assert_int_equal(y.B, bb);
+    assert_int_equal(y.T, tt);
+    assert_int_equal(y.tgt[y.T - 1], first);
+    lf_tbatcher_free(b);
+    lf_tdata_free(&d);
+}
+
+static void test_ckpt(void **state)
+{
+    (void)state;
+    lf_tcfg c = tiny;
+    c.vocab = 24000;
+    c.dim = 64;
+    c.head_dim = 16;
+    lf_toffs o;
+    lf_tcfg_offsets(&c, &o);
+    assert_true(o.n * 12 > LF_CKPT_PART);   /* two parts at least */
+    lf_tckpt k = {.cfg = c, .step = 17, .data_pos = 99, .seed = 5, .n = o.n};
+    k.p = malloc(o.n * 4);
+    k.m = malloc(o.n * 4);
+    k.v = malloc(o.n * 4);
+    for (size_t i = 0; i < o.n; i++) {
+        k.p[i] = (float)urand();
+        k.m[i] = (float)urand();
+        k.v[i] = (float)urand();
+    }
+    char dir[] = "/tmp/lf_ckpt_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], p1[300];
+    snprintf(path, sizeof path, "%s/ck", dir);
+    snprintf(p1, sizeof p1, "%s.1", path);
+    lf_err err = {0};
+    assert_int_equal(lf_tckpt_save(path, &k, &err), 0);
+    assert_int_equal(access(p1, F_OK), 0);
+    lf_tckpt l;
+    assert_int_equal(lf_tckpt_load(path, &l, &err), 0);
+    assert_int_equal(l.step, 17);
+    assert_int_equal(l.data_pos, 99);
+    assert_int_equal(l.n, o.n);
+    assert_int_equal(l.cfg.vocab, 24000);
+    assert_true(l.cfg.rope_base == c.rope_base);
+    assert_memory_equal(l.p, k.p, o.n * 4);
+    assert_memory_equal(l.m, k.m, o.n * 4);
+    assert_memory_equal(l.v, k.v, o.n * 4);
+    lf_tckpt_free(&l);
+    /* a missing part is an error, not a short model */
+    unlink(p1);
+    assert_true(lf_tckpt_load(path, &l, &err) < 0);
+    unlink(path);
+    rmdir(dir);
+    lf_tckpt_free(&k);
+}
+
+/* A few dozen AdamW steps on one batch must drive the loss down. */
+static void test_learns(void **state)
+{
+    (void)state;
+    lf_tcfg c = tiny;
+    lf_toffs o;
+    lf_tcfg_offsets(&c, &o);
+    float *p = malloc(o.n * 4), *m = calloc(o.n, 4), *v = calloc(o.n, 4);
+    uint8_t *mask = malloc(o.n);
+    lf_tmodel_init(&c, 1, p);
+    lf_tmodel_decay_mask(&c, mask);
+    lf_topt opt;
+    lf_topt_default(&opt);
+    opt.lr = 1e-2f;
+    opt.warmup = 5;
+    opt.total_steps = 60;
+    int32_t tok[2 * 12], tgt[2 * 12];
+    for (int i = 0; i < 24; i++) {
+        tok[i] = (i * 7) % 37;
+        tgt[i] = i % 12 < 3 ? -1 : ((i + 1) * 7) % 37;
+    }
+    lf_tref *r;
+    assert_int_equal(lf_tref_new(&c, 24, 12, &r, NULL), 0);
+    double first = 0, last = 0, gn;
+    for (long s = 0; s < 60; s++) {
+        last = lf_tref_step(r, &opt, s, p, m, v, mask, tok, tgt, 2, 12, &gn);
+        if (s == 0)
+            first = last;
+    }
+    printf("tiny run: loss %.4f -> %.4f\n", first, last);
+    assert_true(fabs(first - log(37.0)) < 0.2);
+    assert_true(last < 0.2 * first);
+    lf_tref_free(r);
+    free(p); free(m); free(v); free(mask);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gradcheck),
+        cmocka_unit_test(test_causal_and_mask),
+        cmocka_unit_test(test_optim),
+        cmocka_unit_test(test_convert),
+        cmocka_unit_test(test_data),
+        cmocka_unit_test(test_ckpt),
+        cmocka_unit_test(test_learns),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
