@@ -230,6 +230,21 @@ long lf_backend_budget(lf_backend *b, const lf_op *op, long prompt_tokens,
 int lf_backend_budget_request(lf_backend *b, const lf_request *req, size_t *max_tokens,
                               long *prompt_tokens, lf_err *err)
 {
+    if (!req->op || !req->state) { /* only the prompt: read op and state from it */
+        lf_op op = {0};
+        lf_state *st = NULL;
+        int rc = lf_prompt_parse(req->prompt, req->prompt_len, LF_PARSE_LENIENT, &op, &st,
+                                 NULL, err);
+        if (rc < 0)
+            return lf_err_prefix(err, "backend: ");
+        lf_request r = *req;
+        r.op = &op;
+        r.state = st;
+        rc = lf_backend_budget_request(b, &r, max_tokens, prompt_tokens, err);
+        lf_op_free(&op);
+        lf_state_free(st);
+        return rc;
+    }
     lf_buf w;
     lf_buf_init(&w, 0);
     int rc = lf_contract_wrap(b->contract, req->prompt, req->prompt_len, &w);

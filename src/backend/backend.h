@@ -91,7 +91,8 @@ long lf_backend_budget(lf_backend *b, const lf_op *op, long prompt_tokens,
  * the file written, the subtree a rename rewrites) instead of worst cases.
  * Sets *max_tokens and, if non-NULL, *prompt_tokens (-1 if unlimited).
  * Returns 0, or -ENOSPC with err set when prompt plus answer cannot fit.
- * lf_backend_complete calls this itself when req->max_tokens is 0.
+ * lf_backend_complete calls this itself when req->max_tokens is 0. Where
+ * req->op or req->state is NULL they are parsed from req->prompt. 
  * How the budget is sized (see backend.c): bytes of the longest right answer
  * = the current state + the op's growth (write/truncate data after XML
  * escaping or base64, new elements, rewritten paths) + the "\n<END_FS>" tail,

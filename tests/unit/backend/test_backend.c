@@ -1,0 +1,753 @@
+/* test_backend.c: the backends and the server, over real loopback HTTP.
+ *
+ * The group setup starts three servers as child processes: `llmfuse serve
+ * --backend oracle` (open), the same with --token, and the fault server
+ * (tests/backend/fault_server.c). The generate and openai backends are
+ * driven through them and their answers checked against the oracle's exact
+ * completions; the fault server supplies every failure (bad bodies, bad
+ * completions, 5xx, 4xx, timeouts, oversized answers). Teardown stops the
+ * servers with SIGTERM and checks that they exit 0 (clean shutdown).
+ * Also: the factory, the answer budget and -ENOSPC, contract unwrapping. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "lf_config.h"
+#include "proto/proto.h"
+#include "state/apply.h"
+#include "util/text.h"
+
+/* ---- child servers ---- */
+
+typedef struct child {
+    pid_t pid;
+    int port;
+} child;
+
+static child serve_open, serve_auth, fault;
+
+/* Starts argv with stdout on a pipe and reads the port from its first line
+ * ("listening on http://127.0.0.1:PORT ..." or "port PORT"). */
+static int spawn(char *const argv[], child *c)
+{
+    int fd[2];
+    if (pipe(fd) < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(fd[1], 1);
+        close(fd[0]);
+        close(fd[1]);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(fd[1]);
+    FILE *f = fdopen(fd[0], "r");
+    char line[512] = "";
+    if (!fgets(line, sizeof line, f)) {
+        fclose(f);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return -1;
+    }
+    fclose(f);
+    const char *p = strrchr(line, ':');
+    if (strncmp(line, "port ", 5) == 0)
+        p = line + 4;
+    c->pid = pid;
+    c->port = p ? atoi(p + 1) : 0;
+    return c->port > 0 ? 0 : -1;
+}
+
+/* SIGTERM, then the exit status (0 is a clean shutdown). */
+static int stop(child *c)
+{
+    int status = -1;
+    if (c->pid <= 0)
+        return 0;
+    kill(c->pid, SIGTERM);
+    waitpid(c->pid, &status, 0);
+    c->pid = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static char llmfuse_path[4096], fault_path[4096];
+
+static int group_setup(void **st)
+{
+    (void)st;
+    const char *exe = getenv("LLMFUSE");
+    const char *root = getenv("LF_BUILD_ROOT");
+    if (!exe || !root) {
+        fprintf(stderr, "LLMFUSE and LF_BUILD_ROOT must be set (run through meson test)\n");
+        return -1;
+    }
+    snprintf(llmfuse_path, sizeof llmfuse_path, "%s", exe);
+    snprintf(fault_path, sizeof fault_path, "%s/tests/unit/backend/fault_server", root);
+    char *a1[] = {llmfuse_path, "serve", "--backend", "oracle", "--port", "0", NULL};
+    char *a2[] = {llmfuse_path, "serve", "--port", "0", "--token", "s3cret", NULL};
+    char *a3[] = {fault_path, NULL};
+    if (spawn(a1, &serve_open) || spawn(a2, &serve_auth) || spawn(a3, &fault)) {
+        fprintf(stderr, "cannot start the servers\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int group_teardown(void **st)
+{
+    (void)st;
+    int a = stop(&serve_open), b = stop(&serve_auth), c = stop(&fault);
+    if (a || b || c) {
+        fprintf(stderr, "servers exited %d %d %d (want 0 0 0)\n", a, b, c);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- helpers ---- */
+
+static lf_backend *http_backend(const char *name, int port, const char *prefix,
+                                const char *token, double timeout, int retries, int contract)
+{
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, prefix);
+    lf_backend_opts o = {.url = url, .token = token, .timeout_s = timeout, .retries = retries,
+                         .contract = contract, .model = "test-model"};
+    lf_backend *b = NULL;
+    lf_err err = {0};
+    int rc = lf_backend_new(name, &o, &b, &err);
+    if (rc < 0)
+        fail_msg("lf_backend_new(%s): %s", name, err.msg);
+    return b;
+}
+
+static void must_parse_op(const char *line, lf_op *op)
+{
+    lf_err err = {0};
+    if (lf_op_parse(line, strlen(line), op, &err) < 0)
+        fail_msg("op '%s': %s", line, err.msg);
+}
+
+static lf_op write_op(const char *path, const void *data, size_t n, uint64_t off)
+{
+    lf_op op = {.kind = LF_OP_WRITE, .path = strdup(path), .offset = off, .fh = 3,
+                .data = malloc(n + 1), .data_len = n};
+    memcpy(op.data, data, n);
+    return op;
+}
+
+static void answers_equal(const lf_answer *a, const lf_answer *b)
+{
+    assert_int_equal(a->kind, b->kind);
+    switch (a->kind) {
+    case LF_ANS_STATE:
+        assert_true(lf_state_equal(a->state, b->state));
+        break;
+    case LF_ANS_ERROR:
+        assert_int_equal(a->err, b->err);
+        break;
+    case LF_ANS_LIST:
+        assert_int_equal(a->nnames, b->nnames);
+        for (size_t i = 0; i < a->nnames; i++)
+            assert_string_equal(a->names[i], b->names[i]);
+        break;
+    case LF_ANS_BYTES:
+        assert_int_equal(a->nbytes, b->nbytes);
+        assert_memory_equal(a->bytes, b->bytes, a->nbytes);
+        break;
+    }
+}
+
+/* Runs op on *st through b and checks the answer against the oracle: the
+ * parsed answer must equal it, and the raw text must be the oracle's
+ * completion as the wire carries it (kind 0: /generate cuts <END_FS> and the
+ * whitespace before it on <W>; kind 1: OpenAI stops before <END_FS>). On a
+ * <W> success *st becomes the next state. */
+static void step(lf_backend *b, int wire, lf_state **st, const lf_op *op)
+{
+    lf_buf prompt, text, want;
+    lf_buf_init(&prompt, 0);
+    lf_buf_init(&text, 0);
+    lf_buf_init(&want, 0);
+    lf_err err = {0};
+    lf_answer got = {0}, exp = {0};
+    assert_int_equal(lf_prompt_render(op, *st, &prompt), 0);
+    assert_int_equal(lf_oracle_answer(*st, op, &exp), 0);
+    assert_int_equal(lf_completion_render(op, &exp, &want), 0);
+
+    lf_request req = {.op = op, .state = *st, .prompt = prompt.data, .prompt_len = prompt.len};
+    lf_backend_stats stats;
+    int rc = lf_backend_complete(b, &req, &text, &stats, &err);
+    if (rc < 0)
+        fail_msg("%s: complete %s: %s", b->vt->name, lf_op_name(op->kind), err.msg);
+    assert_true(stats.seconds >= 0);
+    if (!strcmp(b->vt->name, "openai")) {
+        assert_true(stats.prompt_tokens > 0);
+        assert_true(stats.completion_tokens >= 0);
+    }
+
+    size_t n = want.len;
+    bool cut = lf_op_is_write(op->kind) && exp.kind == LF_ANS_STATE;
+    if (cut) {
+        n = lf_completion_cut(want.data, want.len);
+        if (wire == 0)
+            while (n > 0 && want.data[n - 1] == '\n')
+                n--;
+    }
+    if (text.len != n || memcmp(text.data, want.data, n))
+        fail_msg("%s %s: answer\n  %.*s\nwant\n  %.*s", b->vt->name, lf_op_name(op->kind),
+                 (int)text.len, text.data, (int)n, want.data);
+
+    rc = lf_completion_parse(op, *st, text.data, text.len, &got, &err);
+    if (rc < 0)
+        fail_msg("%s: parse: %s", lf_op_name(op->kind), err.msg);
+    answers_equal(&got, &exp);
+    if (got.kind == LF_ANS_STATE) {
+        lf_state_free(*st);
+        *st = got.state;
+        got.state = NULL;
+    }
+    lf_answer_free(&got);
+    lf_answer_free(&exp);
+    lf_buf_free(&prompt);
+    lf_buf_free(&text);
+    lf_buf_free(&want);
+}
+
+static void episode(lf_backend *b, int wire)
+{
+    static const char *lines[] = {
+        "mkdir('/docs', mode=0o40755)",
+        "create('/docs/a.txt', mode=0o100644)",
+        "",  /* write text */
+        "read('/docs/a.txt', size=4096, offset=0, fh=3)",
+        "readdir('/docs', fh=0)",
+        "readdir('/', fh=0)",
+        "symlink('a.txt', target=/docs/l\u00e9)",
+        "readlink('/docs/l\u00e9')",
+        "create('/docs/bin', mode=0o100600)",
+        "",  /* write binary */
+        "read('/docs/bin', size=4096, offset=0, fh=3)",
+        "truncate('/docs/a.txt', length=3, fh=None)",
+        "chmod('/docs/a.txt', mode=0o100600)",
+        "chown('/docs/a.txt', uid=0, gid=1000)",
+        "rename('/docs', new_path=/papers)",
+        "mkdir('/papers', mode=0o40755)",
+        "unlink('/nope')",
+        "rmdir('/papers')",
+        "read('/papers', size=4096, offset=0, fh=3)",
+        "readdir('/papers', fh=0)",
+    };
+    lf_state *st = lf_state_new("root", "root");
+    assert_non_null(st);
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        lf_op op = {0};
+        if (i == 2) {
+            op = write_op("/docs/a.txt", "hello & <world>\r\n  ", 19, 0);
+        } else if (i == 9) {
+            static const unsigned char bin[] = {0, 1, 2, 0xff, 'a', 0x7f};
+            op = write_op("/docs/bin", bin, sizeof bin, 2);
+        } else {
+            must_parse_op(lines[i], &op);
+        }
+        step(b, wire, &st, &op);
+        lf_op_free(&op);
+    }
+    lf_state_free(st);
+}
+
+/* ---- tests: loopback ---- */
+
+static void test_generate_episode(void **s)
+{
+    (void)s;
+    lf_backend *b = http_backend("generate", serve_open.port, "", NULL, 10, 0, -1);
+    assert_int_equal(b->contract, LF_CONTRACT_SEED);
+    assert_int_equal(b->context_tokens, 8192);
+    episode(b, 0);
+    lf_backend_free(b);
+    /* the same with the none profile and a trailing slash and explicit route */
+    b = http_backend("generate", serve_open.port, "/generate/", NULL, 10, 0, LF_CONTRACT_NONE);
+    episode(b, 0);
+    lf_backend_free(b);
+}
+
+static void test_openai_episode(void **s)
+{
+    (void)s;
+    lf_backend *b = http_backend("openai", serve_open.port, "", NULL, 10, 0, -1);
+    assert_int_equal(b->contract, LF_CONTRACT_NONE);
+    episode(b, 1);
+    lf_backend_free(b);
+    b = http_backend("openai", serve_open.port, "/v1", NULL, 10, 0, LF_CONTRACT_SEED);
+    episode(b, 1);
+    lf_backend_free(b);
+}
+
+/* Runs one mkdir through b; returns complete's code, text in *out if given. */
+static int one(lf_backend *b, lf_err *err, lf_buf *out)
+{
+    lf_state *st = lf_state_new("root", "root");
+    lf_op op = {0};
+    must_parse_op("mkdir('/a', mode=0o40755)", &op);
+    lf_buf prompt, text;
+    lf_buf_init(&prompt, 0);
+    lf_buf_init(&text, 0);
+    assert_int_equal(lf_prompt_render(&op, st, &prompt), 0);
+    lf_request req = {.op = &op, .state = st, .prompt = prompt.data, .prompt_len = prompt.len};
+    int rc = lf_backend_complete(b, &req, out ? out : &text, NULL, err);
+    lf_buf_free(&prompt);
+    lf_buf_free(&text);
+    lf_op_free(&op);
+    lf_state_free(st);
+    return rc;
+}
+
+static void test_auth(void **s)
+{
+    (void)s;
+    lf_err err = {0};
+    lf_backend *b = http_backend("generate", serve_auth.port, "", NULL, 10, 2, -1);
+    assert_int_equal(one(b, &err, NULL), -EIO);
+    assert_non_null(strstr(err.msg, "HTTP 401"));
+    assert_non_null(strstr(err.msg, "invalid token"));
+    assert_null(strstr(err.msg, "attempts")); /* a 4xx is not retried */
+    lf_backend_free(b);
+    b = http_backend("generate", serve_auth.port, "", "wrong", 10, 0, -1);
+    assert_int_equal(one(b, &err, NULL), -EIO);
+    lf_backend_free(b);
+    b = http_backend("openai", serve_auth.port, "", NULL, 10, 0, -1);
+    assert_int_equal(one(b, &err, NULL), -EIO);
+    assert_non_null(strstr(err.msg, "HTTP 401"));
+    lf_backend_free(b);
+    b = http_backend("generate", serve_auth.port, "", "s3cret", 10, 0, -1);
+    assert_int_equal(one(b, &err, NULL), 0);
+    lf_backend_free(b);
+    b = http_backend("openai", serve_auth.port, "", "s3cret", 10, 0, -1);
+    assert_int_equal(one(b, &err, NULL), 0);
+    lf_backend_free(b);
+}
+
+/* GET /count/MODE from the fault server over a plain socket. */
+static int fault_count(const char *mode)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0), n = -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)fault.port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    char req[256], resp[1024];
+    size_t got = 0;
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
+        goto out;
+    int len = snprintf(req, sizeof req,
+                       "GET /count/%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", mode);
+    if (write(fd, req, (size_t)len) != len)
+        goto out;
+    for (ssize_t r; got + 1 < sizeof resp && (r = read(fd, resp + got, sizeof resp - 1 - got)) > 0;)
+        got += (size_t)r;
+    resp[got] = 0;
+    const char *body = strstr(resp, "\r\n\r\n");
+    if (body)
+        n = atoi(body + 4);
+out:
+    if (fd >= 0)
+        close(fd);
+    return n;
+}
+
+/* The answer through the fault server's mode, then its parse. */
+static int fault_parse(const char *name, const char *mode, lf_err *err)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "/%s", mode);
+    lf_backend *b = http_backend(name, fault.port, prefix, NULL, 10, 0, -1);
+    lf_buf text;
+    lf_buf_init(&text, 0);
+    int rc = one(b, err, &text);
+    if (rc == 0) {
+        lf_state *st = lf_state_new("root", "root");
+        lf_op op = {0};
+        lf_answer a = {0};
+        must_parse_op("mkdir('/a', mode=0o40755)", &op);
+        rc = lf_completion_parse(&op, st, text.data, text.len, &a, err);
+        if (rc == 0) { /* parsed: it must be the right state, else say so */
+            lf_answer want = {0};
+            assert_int_equal(lf_oracle_answer(st, &op, &want), 0);
+            if (a.kind != LF_ANS_STATE || !lf_state_equal(a.state, want.state))
+                rc = lf_err_set(err, EBADMSG, "answer differs from the oracle's");
+            lf_answer_free(&want);
+        }
+        lf_answer_free(&a);
+        lf_op_free(&op);
+        lf_state_free(st);
+    }
+    lf_buf_free(&text);
+    lf_backend_free(b);
+    return rc;
+}
+
+static void test_fault_answers(void **s)
+{
+    (void)s;
+    static const struct { const char *mode; int rc; const char *msg; } cases[] = {
+        {"ok", 0, NULL},
+        {"garbage", -EPROTO, "not a JSON object: <html>502 Bad Gateway</html>"},
+        {"notext", -EPROTO, "no"},
+        {"junk", -EBADMSG, NULL},
+        {"truncated", -EBADMSG, NULL},
+        {"badtree", -EBADMSG, NULL},
+        {"stale", -EBADMSG, "differs from the oracle"},
+        {"e400", -EIO, "HTTP 400: {\"detail\":\"prompt is required\"}"},
+    };
+    const char *names[] = {"generate", "openai"};
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            lf_err err = {0};
+            int rc = fault_parse(names[k], cases[i].mode, &err);
+            if (rc != cases[i].rc)
+                fail_msg("%s /%s: rc %d (%s), want %d", names[k], cases[i].mode, rc, err.msg,
+                         cases[i].rc);
+            if (rc < 0) {
+                assert_true(strlen(err.msg) > 10);
+                if (cases[i].msg && !strstr(err.msg, cases[i].msg))
+                    fail_msg("%s /%s: message '%s' lacks '%s'", names[k], cases[i].mode,
+                             err.msg, cases[i].msg);
+            }
+        }
+}
+
+static void test_retry(void **s)
+{
+    (void)s;
+    lf_err err = {0};
+    /* 500 then success: one retry after a backoff */
+    lf_backend *b = http_backend("generate", fault.port, "/flaky", NULL, 10, 2, -1);
+    assert_int_equal(one(b, &err, NULL), 0);
+    assert_int_equal(fault_count("flaky"), 2);
+    lf_backend_free(b);
+    /* always 500: retries + 1 attempts, then a clear error */
+    b = http_backend("openai", fault.port, "/always500", NULL, 10, 2, -1);
+    assert_int_equal(one(b, &err, NULL), -EIO);
+    assert_non_null(strstr(err.msg, "after 3 attempts"));
+    assert_non_null(strstr(err.msg, "HTTP 500"));
+    assert_non_null(strstr(err.msg, "CUDA out of memory"));
+    assert_int_equal(fault_count("always500"), 3);
+    lf_backend_free(b);
+    /* 4xx: never retried */
+    int before = fault_count("e400");
+    b = http_backend("generate", fault.port, "/e400", NULL, 10, 3, -1);
+    assert_int_equal(one(b, &err, NULL), -EIO);
+    assert_int_equal(fault_count("e400"), before + 1);
+    lf_backend_free(b);
+}
+
+static void test_timeout(void **s)
+{
+    (void)s;
+    lf_err err = {0};
+    lf_backend *b = http_backend("generate", fault.port, "/sleep", NULL, 0.3, -1, -1);
+    assert_int_equal(one(b, &err, NULL), -ETIMEDOUT);
+    assert_non_null(strstr(err.msg, "no answer within 0.3 s"));
+    lf_backend_free(b);
+}
+
+static void test_big(void **s)
+{
+    (void)s;
+    lf_err err = {0};
+    lf_backend *b = http_backend("generate", fault.port, "/big", NULL, 30, 0, -1);
+    assert_int_equal(one(b, &err, NULL), -EIO);
+    assert_non_null(strstr(err.msg, "response larger than"));
+    lf_backend_free(b);
+}
+
+static void test_dead_server(void **s)
+{
+    (void)s;
+    /* a port that was free a moment ago and has nobody listening */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    lf_err err = {0};
+    lf_backend *b = http_backend("openai", ntohs(a.sin_port), "", NULL, 5, -1, -1);
+    assert_int_equal(one(b, &err, NULL), -ECONNREFUSED);
+    assert_non_null(strstr(err.msg, "cannot connect"));
+    lf_backend_free(b);
+}
+
+/* ---- tests: no network ---- */
+
+static void test_factory(void **s)
+{
+    (void)s;
+    lf_backend *b = NULL;
+    lf_err err = {0};
+    assert_int_equal(lf_backend_new("gpt", NULL, &b, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "unknown backend 'gpt'"));
+    assert_null(b);
+    lf_backend_opts o = {.contract = -1};
+    assert_int_equal(lf_backend_new("generate", &o, &b, &err), -EINVAL);
+    o.url = "ftp://x";
+    assert_int_equal(lf_backend_new("openai", &o, &b, &err), -EINVAL);
+    assert_true(lf_backend_new("local", &o, &b, &err) < 0); /* no model given */
+    assert_null(b);
+    assert_int_equal(lf_backend_new("oracle", NULL, &b, &err), 0);
+    assert_string_equal(b->vt->name, "oracle");
+    assert_int_equal(b->contract, LF_CONTRACT_NONE);
+    lf_backend_free(b);
+    lf_backend_free(NULL);
+}
+
+static void test_oracle_backend(void **s)
+{
+    (void)s;
+    lf_backend *b = NULL;
+    assert_int_equal(lf_backend_new("oracle", NULL, &b, NULL), 0);
+    lf_buf out;
+    lf_buf_init(&out, 0);
+    lf_err err = {0};
+    assert_int_equal(one(b, &err, &out), 0);
+    assert_string_equal(out.data,
+                        "<filesystem><directory path=\"/\" name=\"/\" mode=\"755\" owner=\"root\" "
+                        "group=\"root\" mtime=\"2025-01-01T00:00:00\"><directory path=\"a\" "
+                        "name=\"a\" mode=\"755\" owner=\"root\" group=\"root\" "
+                        "mtime=\"2025-01-01T00:00:00\" /></directory></filesystem>\n<END_FS>");
+    /* prompt only (no op/state): the oracle reads the prompt */
+    lf_buf_reset(&out);
+    const char *p = "<R>\nreaddir('/', fh=0)\n---\n<filesystem><directory path=\"/\" name=\"/\" "
+                    "mode=\"755\" owner=\"root\" group=\"root\" mtime=\"2025-01-01T00:00:00\" />"
+                    "</filesystem>";
+    lf_request req = {.prompt = p, .prompt_len = strlen(p)};
+    assert_int_equal(lf_backend_complete(b, &req, &out, NULL, &err), 0);
+    assert_string_equal(out.data, "[\".\",\"..\"]");
+    lf_backend_free(b);
+    lf_buf_free(&out);
+}
+
+/* A backend with a 4-bytes-a-token tokenizer and a small context, to test
+ * the budget. complete() records the budget it was handed. */
+static size_t fake_seen;
+static int fake_complete(lf_backend *b, const lf_request *req, lf_buf *out,
+                         lf_backend_stats *st, lf_err *err)
+{
+    (void)b;
+    (void)out;
+    (void)st;
+    (void)err;
+    fake_seen = req->max_tokens;
+    return 0;
+}
+static long fake_count(lf_backend *b, const char *t, size_t n)
+{
+    (void)b;
+    (void)t;
+    return (long)(n + 3) / 4;
+}
+static void fake_free(lf_backend *b) { (void)b; }
+static const lf_backend_vt fake_vt = {"fake", fake_complete, fake_count, fake_free};
+
+static void test_budget_plain(void **s)
+{
+    (void)s;
+    lf_backend b = {.vt = &fake_vt, .contract = LF_CONTRACT_NONE, .context_tokens = 1000};
+    lf_op op = {0};
+    size_t mt = 0;
+    must_parse_op("mkdir('/a', mode=0o40755)", &op);
+    /* 400 bytes of state at 0.3 tokens a byte: > 400 * 0.3 and within the room */
+    assert_int_equal(lf_backend_budget(&b, &op, 120, 400, &mt), 0);
+    assert_true(mt >= 120 && mt <= 880);
+    /* the prompt alone leaves no room */
+    assert_int_equal(lf_backend_budget(&b, &op, 990, 3000, &mt), -ENOSPC);
+    /* unlimited context: always fits */
+    b.context_tokens = 0;
+    assert_int_equal(lf_backend_budget(&b, &op, 990, 3000, &mt), 0);
+    assert_true(mt >= 990);
+    lf_op_free(&op);
+    /* a write of 3000 bytes into a small state does not fit 1000 tokens */
+    b.context_tokens = 1000;
+    char data[3000];
+    memset(data, 'x', sizeof data);
+    op = write_op("/f", data, sizeof data, 0);
+    assert_int_equal(lf_backend_budget(&b, &op, 900, 200, &mt), -ENOSPC);
+    lf_op_free(&op);
+    /* queries are bounded by the state, not grown */
+    must_parse_op("readlink('/l')", &op);
+    assert_int_equal(lf_backend_budget(&b, &op, 100, 300, &mt), 0);
+    lf_op_free(&op);
+}
+
+/* For each op on a prepared state, the budget from the request must cover
+ * the tokens of the oracle's answer (the right answer never gets cut). */
+static void test_budget_covers_answer(void **s)
+{
+    (void)s;
+    lf_backend b = {.vt = &fake_vt, .contract = LF_CONTRACT_SEED, .context_tokens = 1 << 20};
+    lf_state *st = lf_state_new("root", "root");
+    static const char *setup[] = {
+        "mkdir('/d', mode=0o40755)", "mkdir('/d/e', mode=0o40755)",
+        "create('/d/e/f', mode=0o100644)", "create('/d/t', mode=0o100644)",
+        "create('/d/b', mode=0o100644)", "symlink('t', target=/d/l)",
+    };
+    for (size_t i = 0; i < sizeof setup / sizeof setup[0]; i++) {
+        lf_op op = {0};
+        must_parse_op(setup[i], &op);
+        assert_int_equal(lf_state_apply(st, &op, NULL), 0);
+        lf_op_free(&op);
+    }
+    char text[600];
+    for (size_t i = 0; i < sizeof text; i++)
+        text[i] = "a&<>\r\"b"[i % 7];
+    lf_op w1 = write_op("/d/t", text, sizeof text, 0);
+    assert_int_equal(lf_state_apply(st, &w1, NULL), 0);
+    unsigned char bin[300];
+    for (size_t i = 0; i < sizeof bin; i++)
+        bin[i] = (unsigned char)(i * 7);
+    lf_op w2 = write_op("/d/b", bin, sizeof bin, 0);
+    assert_int_equal(lf_state_apply(st, &w2, NULL), 0);
+    lf_op_free(&w1);
+    lf_op_free(&w2);
+
+    lf_op ops[16];
+    size_t n = 0;
+    ops[n++] = write_op("/d/t", "&&&&<<<<", 8, 600);      /* text append, escapes */
+    ops[n++] = write_op("/d/t", "\0\0", 2, 10);          /* text becomes base64 */
+    ops[n++] = write_op("/d/t", "zz", 2, 5000);          /* a gap: base64 */
+    ops[n++] = write_op("/d/b", "more", 4, 300);         /* base64 grows */
+    static const char *lines[] = {
+        "truncate('/d/t', length=4000, fh=None)", "truncate('/d/t', length=1, fh=None)",
+        "rename('/d', new_path=/a-much-longer-directory-name)",
+        "create('/d/e/\"\"\"&&&', mode=0o100644)", "chown('/d/t', uid=4294967294, gid=12345)",
+        "readdir('/d', fh=0)", "read('/d/t', size=10, offset=0, fh=3)",
+        "read('/d/b', size=10, offset=0, fh=3)", "readlink('/d/l')", "unlink('/zzz')",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        must_parse_op(lines[i], &ops[n++]);
+    for (size_t i = 0; i < n; i++) {
+        lf_buf prompt, ans;
+        lf_buf_init(&prompt, 0);
+        lf_buf_init(&ans, 0);
+        lf_answer a = {0};
+        assert_int_equal(lf_prompt_render(&ops[i], st, &prompt), 0);
+        assert_int_equal(lf_oracle_answer(st, &ops[i], &a), 0);
+        assert_int_equal(lf_completion_render(&ops[i], &a, &ans), 0);
+        lf_request req = {.op = &ops[i], .state = st, .prompt = prompt.data,
+                          .prompt_len = prompt.len};
+        size_t mt = 0;
+        long pt = 0;
+        assert_int_equal(lf_backend_budget_request(&b, &req, &mt, &pt, NULL), 0);
+        assert_true(pt > (long)prompt.len / 4);
+        long need = fake_count(&b, ans.data, ans.len);
+        if ((long)mt < need)
+            fail_msg("op %zu (%s): budget %zu < answer %ld tokens", i,
+                     lf_op_name(ops[i].kind), mt, need);
+        /* and the plain budget (state length only) is never tighter */
+        size_t mt2 = 0;
+        const char *sep = strstr(prompt.data, "\n---\n");
+        assert_int_equal(lf_backend_budget(&b, &ops[i], pt, prompt.len - (size_t)(sep + 5 - prompt.data), &mt2), 0);
+        assert_true(mt2 + 8 >= (size_t)need);
+        /* lf_backend_complete fills in a budget when none is given */
+        fake_seen = 0;
+        assert_int_equal(lf_backend_complete(&b, &req, &ans, NULL, NULL), 0);
+        assert_int_equal(fake_seen, mt);
+        lf_answer_free(&a);
+        lf_buf_free(&prompt);
+        lf_buf_free(&ans);
+        lf_op_free(&ops[i]);
+    }
+    lf_state_free(st);
+}
+
+static void test_complete_enospc(void **s)
+{
+    (void)s;
+    lf_backend b = {.vt = &fake_vt, .contract = LF_CONTRACT_NONE, .context_tokens = 64};
+    lf_state *st = lf_state_new("root", "root");
+    lf_op op = {0};
+    must_parse_op("mkdir('/a', mode=0o40755)", &op);
+    lf_buf prompt, out;
+    lf_buf_init(&prompt, 0);
+    lf_buf_init(&out, 0);
+    assert_int_equal(lf_prompt_render(&op, st, &prompt), 0);
+    lf_request req = {.op = &op, .state = st, .prompt = prompt.data, .prompt_len = prompt.len};
+    lf_err err = {0};
+    fake_seen = 12345;
+    assert_int_equal(lf_backend_complete(&b, &req, &out, NULL, &err), -ENOSPC);
+    assert_int_equal(fake_seen, 12345); /* never called */
+    assert_non_null(strstr(err.msg, "does not fit the context"));
+    lf_op_free(&op);
+    lf_state_free(st);
+    lf_buf_free(&prompt);
+    lf_buf_free(&out);
+}
+
+static void test_unwrap(void **s)
+{
+    (void)s;
+    const char *base = "<W>\nmkdir('/a', mode=0o40755)\n---\n<filesystem><directory path=\"/\" "
+                       "name=\"/\" mode=\"755\" owner=\"root\" group=\"root\" "
+                       "mtime=\"2025-01-01T00:00:00\" /></filesystem>";
+    lf_buf w;
+    lf_buf_init(&w, 0);
+    lf_contract c;
+    size_t off;
+    assert_int_equal(lf_contract_wrap(LF_CONTRACT_SEED, base, strlen(base), &w), 0);
+    assert_int_equal(lf_contract_unwrap(w.data, w.len, &c, &off, NULL), 0);
+    assert_int_equal(c, LF_CONTRACT_SEED);
+    assert_string_equal(w.data + off, base);
+    assert_int_equal(lf_contract_unwrap(base, strlen(base), &c, &off, NULL), 0);
+    assert_int_equal(c, LF_CONTRACT_NONE);
+    assert_int_equal(off, 0);
+    /* a tampered wrapper is not recognised */
+    w.data[5] = 'X';
+    lf_err err = {0};
+    assert_int_equal(lf_contract_unwrap(w.data, w.len, &c, &off, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "contract"));
+    assert_int_equal(lf_contract_unwrap("hello\n\nworld", 12, &c, &off, NULL), -EINVAL);
+    lf_buf_free(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest offline[] = {
+        cmocka_unit_test(test_factory),
+        cmocka_unit_test(test_oracle_backend),
+        cmocka_unit_test(test_budget_plain),
+        cmocka_unit_test(test_budget_covers_answer),
+        cmocka_unit_test(test_complete_enospc),
+        cmocka_unit_test(test_unwrap),
+    };
+    int rc = cmocka_run_group_tests_name("backend", offline, NULL, NULL);
+#if LF_HAVE_CURL && LF_HAVE_MHD
+    const struct CMUnitTest loopback[] = {
+        cmocka_unit_test(test_generate_episode),
+        cmocka_unit_test(test_openai_episode),
+        cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_fault_answers),
+        cmocka_unit_test(test_retry),
+        cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_big),
+        cmocka_unit_test(test_dead_server),
+    };
+    signal(SIGPIPE, SIG_IGN);
+    rc |= cmocka_run_group_tests_name("backend-loopback", loopback, group_setup, group_teardown);
+#endif
+    return rc;
+}
