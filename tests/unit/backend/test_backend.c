@@ -28,6 +28,7 @@
 #include "lf_config.h"
 #include "proto/proto.h"
 #include "state/apply.h"
+#include "util/json.h"
 #include "util/text.h"
 
 /* ---- child servers ---- */
@@ -344,29 +345,58 @@ static void test_auth(void **s)
     lf_backend_free(b);
 }
 
-/* GET /count/MODE from the fault server over a plain socket. */
-static int fault_count(const char *mode)
+/* One raw HTTP/1.1 request to 127.0.0.1:port (Connection: close). Returns
+ * the status and leaves the body in *body (malloc'd, caller frees). extra
+ * holds additional header lines, each ending in \r\n. */
+static int http_raw(int port, const char *method, const char *path, const char *extra,
+                    const char *body, char **resp_body)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0), n = -1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)fault.port),
+    int fd = socket(AF_INET, SOCK_STREAM, 0), status = -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    char req[256], resp[1024];
-    size_t got = 0;
+    lf_buf req, resp;
+    lf_buf_init(&req, 0);
+    lf_buf_init(&resp, 1 << 20);
+    *resp_body = NULL;
     if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
         goto out;
-    int len = snprintf(req, sizeof req,
-                       "GET /count/%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", mode);
-    if (write(fd, req, (size_t)len) != len)
-        goto out;
-    for (ssize_t r; got + 1 < sizeof resp && (r = read(fd, resp + got, sizeof resp - 1 - got)) > 0;)
-        got += (size_t)r;
-    resp[got] = 0;
-    const char *body = strstr(resp, "\r\n\r\n");
+    lf_buf_printf(&req, "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s", method, path,
+                  extra ? extra : "");
     if (body)
-        n = atoi(body + 4);
+        lf_buf_printf(&req, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
+                      strlen(body));
+    lf_buf_puts(&req, "\r\n");
+    if (body)
+        lf_buf_puts(&req, body);
+    for (size_t off = 0; off < req.len;) {
+        ssize_t w = write(fd, req.data + off, req.len - off);
+        if (w <= 0)
+            break; /* the server may answer (413) before reading it all */
+        off += (size_t)w;
+    }
+    char tmp[4096];
+    for (ssize_t r; (r = read(fd, tmp, sizeof tmp)) > 0;)
+        lf_buf_append(&resp, tmp, (size_t)r);
+    if (resp.len > 12 && !strncmp(resp.data, "HTTP/1.", 7))
+        status = atoi(resp.data + 9);
+    const char *b = resp.len ? strstr(resp.data, "\r\n\r\n") : NULL;
+    *resp_body = strdup(b ? b + 4 : "");
 out:
     if (fd >= 0)
         close(fd);
+    lf_buf_free(&req);
+    lf_buf_free(&resp);
+    return status;
+}
+
+/* GET /count/MODE from the fault server. */
+static int fault_count(const char *mode)
+{
+    char path[128], *body;
+    snprintf(path, sizeof path, "/count/%s", mode);
+    int st = http_raw(fault.port, "GET", path, NULL, NULL, &body);
+    int n = st == 200 && body ? atoi(body) : -1;
+    free(body);
     return n;
 }
 
@@ -491,6 +521,148 @@ static void test_dead_server(void **s)
     assert_int_equal(one(b, &err, NULL), -ECONNREFUSED);
     assert_non_null(strstr(err.msg, "cannot connect"));
     lf_backend_free(b);
+}
+
+
+/* JSON body {"prompt": P, ...extra} for the empty state and op line. */
+static char *body_for(const char *opline, lf_contract c, const char *extra)
+{
+    lf_state *st = lf_state_new("root", "root");
+    lf_op op = {0};
+    must_parse_op(opline, &op);
+    lf_buf p, w, j;
+    lf_buf_init(&p, 0);
+    lf_buf_init(&w, 0);
+    lf_buf_init(&j, 0);
+    assert_int_equal(lf_prompt_render(&op, st, &p), 0);
+    assert_int_equal(lf_contract_wrap(c, p.data, p.len, &w), 0);
+    lf_buf_puts(&j, "{\"prompt\":");
+    lf_json_write_str(&j, w.data, w.len, false);
+    lf_buf_printf(&j, "%s}", extra ? extra : "");
+    lf_buf_free(&p);
+    lf_buf_free(&w);
+    lf_op_free(&op);
+    lf_state_free(st);
+    return lf_buf_steal(&j, NULL);
+}
+
+static void test_server_http(void **s)
+{
+    (void)s;
+    static const char mkdir_state[] =
+        "<filesystem><directory path=\"/\" name=\"/\" mode=\"755\" owner=\"root\" group=\"root\" "
+        "mtime=\"2025-01-01T00:00:00\"><directory path=\"a\" name=\"a\" mode=\"755\" owner=\"root\" "
+        "group=\"root\" mtime=\"2025-01-01T00:00:00\" /></directory></filesystem>";
+    char *seed = body_for("mkdir('/a', mode=0o40755)", LF_CONTRACT_SEED, NULL);
+    char *seed_t = body_for("mkdir('/a', mode=0o40755)", LF_CONTRACT_SEED,
+                            ",\"temperature\":0.0,\"max_tokens\":300");
+    char *none_stop = body_for("mkdir('/a', mode=0o40755)", LF_CONTRACT_NONE,
+                               ",\"model\":\"m1\",\"max_tokens\":300,\"stop\":[\"<END_FS>\"]");
+    char *none_nostop = body_for("mkdir('/a', mode=0o40755)", LF_CONTRACT_NONE, NULL);
+    char *read_missing = body_for("read('/x', size=10, offset=0, fh=3)", LF_CONTRACT_SEED, NULL);
+    char *bad_mt = body_for("mkdir('/a', mode=0o40755)", LF_CONTRACT_NONE, ",\"max_tokens\":-4");
+    char *bad_t = body_for("mkdir('/a', mode=0o40755)", LF_CONTRACT_NONE, ",\"temperature\":\"hot\"");
+    lf_buf want;
+    lf_buf_init(&want, 0);
+    const int P = serve_open.port;
+    static const char tok[] = "X-LLMFuse-Token: s3cret\r\n";
+    static const char bearer[] = "Authorization: Bearer s3cret\r\n";
+    struct {
+        int port;
+        const char *method, *path, *hdr, *body;
+        int status;
+        const char *want; /* exact body, or NULL */
+        const char *has;  /* substring, or NULL */
+    } cases[] = {
+        /* the original's client: seed wrapper, no max_tokens */
+        {P, "POST", "/generate", NULL, seed, 200, NULL, "{\"text\":\"<filesystem>"},
+        {P, "POST", "/generate", NULL, seed_t, 200, NULL, "</filesystem>\"}"},
+        {P, "POST", "/generate", NULL, read_missing, 200, "{\"text\":\"ERROR: ENOENT\"}", NULL},
+        {P, "POST", "/generate", NULL, "{}", 400, "{\"detail\":\"prompt is required\"}", NULL},
+        {P, "POST", "/generate", NULL, "{\"prompt\":\"\"}", 400, "{\"detail\":\"prompt is required\"}", NULL},
+        {P, "POST", "/generate", NULL, "{\"prompt\":7}", 400, "{\"detail\":\"prompt is required\"}", NULL},
+        {P, "POST", "/generate", NULL, "{\"prompt\":", 400, NULL, "not JSON"},
+        {P, "POST", "/generate", NULL, "[1]", 400, NULL, "not a JSON object"},
+        {P, "POST", "/generate", NULL, "{\"prompt\":\"hello\"}", 400, NULL, "contract"},
+        {P, "POST", "/generate", NULL, "{\"prompt\":\"<W>\\nmkdir(\"}", 400, NULL, "prompt: "},
+        {P, "POST", "/generate", NULL, bad_mt, 400, NULL, "max_tokens"},
+        {P, "POST", "/generate", NULL, bad_t, 400, NULL, "temperature"},
+        {P, "GET", "/generate", NULL, NULL, 405, NULL, NULL},
+        {P, "POST", "/nowhere", NULL, "{}", 404, "{\"detail\":\"Not Found\"}", NULL},
+        {P, "GET", "/health", NULL, NULL, 200, "{\"status\":\"ok\",\"backend\":\"oracle\",\"contract\":\"none\"}", NULL},
+        {P, "POST", "/v1/completions", NULL, none_stop, 200, NULL, "\"model\":\"m1\""},
+        {P, "POST", "/v1/completions", NULL, none_stop, 200, NULL, "</filesystem>\\n\",\"finish_reason\":\"stop\""},
+        {P, "POST", "/v1/completions", NULL, none_nostop, 200, NULL, "</filesystem>\\n<END_FS>\""},
+        {P, "POST", "/v1/completions", NULL, none_nostop, 200, NULL, "\"usage\":{\"prompt_tokens\":"},
+        {P, "POST", "/v1/completions", NULL, "{}", 400, NULL, "{\"error\":{\"message\":\"prompt is required"},
+        /* auth */
+        {serve_auth.port, "POST", "/generate", NULL, seed, 401, "{\"detail\":\"invalid token\"}", NULL},
+        {serve_auth.port, "POST", "/generate", bearer, seed, 401, NULL, NULL},
+        {serve_auth.port, "POST", "/generate", tok, seed, 200, NULL, NULL},
+        {serve_auth.port, "POST", "/v1/completions", NULL, none_stop, 401, NULL, "authentication_error"},
+        {serve_auth.port, "POST", "/v1/completions", bearer, none_stop, 200, NULL, NULL},
+        {serve_auth.port, "POST", "/v1/completions", tok, none_stop, 200, NULL, NULL},
+        {serve_auth.port, "GET", "/health", NULL, NULL, 200, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *body;
+        int st = http_raw(cases[i].port, cases[i].method, cases[i].path, cases[i].hdr,
+                          cases[i].body, &body);
+        if (st != cases[i].status || (cases[i].want && strcmp(body, cases[i].want)) ||
+            (cases[i].has && !strstr(body, cases[i].has)))
+            fail_msg("case %zu: %s %s: %d %s", i, cases[i].method, cases[i].path, st, body);
+        free(body);
+    }
+    /* the exact /generate answer: the state, without "\n<END_FS>" */
+    char *body;
+    assert_int_equal(http_raw(P, "POST", "/generate", NULL, seed, &body), 200);
+    lf_buf_puts(&want, "{\"text\":");
+    lf_json_write_str(&want, mkdir_state, sizeof mkdir_state - 1, false);
+    lf_buf_putc(&want, '}');
+    assert_string_equal(body, want.data);
+    free(body);
+    /* a body over the cap (16 MiB) is refused with 413 */
+    size_t big = (size_t)17 << 20;
+    char *huge = malloc(big + 1);
+    memset(huge, ' ', big);
+    huge[big] = 0;
+    huge[0] = '{';
+    huge[big - 1] = '}';
+    assert_int_equal(http_raw(P, "POST", "/generate", NULL, huge, &body), 413);
+    free(body);
+    free(huge);
+    free(seed);
+    free(seed_t);
+    free(none_stop);
+    free(none_nostop);
+    free(read_missing);
+    free(bad_mt);
+    free(bad_t);
+    lf_buf_free(&want);
+}
+
+/* Many threads, one backend each way: answers stay exact. */
+#include <pthread.h>
+static void *hammer(void *arg)
+{
+    lf_backend *b = arg;
+    for (int i = 0; i < 10; i++)
+        episode(b, !strcmp(b->vt->name, "openai"));
+    return NULL;
+}
+
+static void test_concurrent(void **s)
+{
+    (void)s;
+    lf_backend *g = http_backend("generate", serve_open.port, "", NULL, 30, 0, -1);
+    lf_backend *o = http_backend("openai", serve_open.port, "", NULL, 30, 0, -1);
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, hammer, i % 2 ? o : g), 0);
+    for (int i = 0; i < 8; i++)
+        pthread_join(t[i], NULL);
+    lf_backend_free(g);
+    lf_backend_free(o);
 }
 
 /* ---- tests: no network ---- */
@@ -745,6 +917,8 @@ int main(void)
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_big),
         cmocka_unit_test(test_dead_server),
+        cmocka_unit_test(test_server_http),
+        cmocka_unit_test(test_concurrent),
     };
     signal(SIGPIPE, SIG_IGN);
     rc |= cmocka_run_group_tests_name("backend-loopback", loopback, group_setup, group_teardown);
