@@ -237,12 +237,12 @@ static void user_names(char *user, size_t un, char *group, size_t gn)
 
 int lf_cmd_mount(int argc, char **argv)
 {
-    mount_args a = {.foreground = true, .retries = -1};
+    mount_args a = {.foreground = true, .retries = -2};
     int rc = parse_args(argc, argv, &a);
     if (rc)
         return rc == 1 ? 0 : (usage(stderr), 2);
-    if (a.retries < 0)
-        a.retries = 0; /* 0 lets the backend pick its default */
+    /* lf_backend_opts.retries: 0 is "the default", -1 "none" */
+    a.retries = a.retries == -2 ? 0 : a.retries == 0 ? -1 : a.retries;
     if (a.debug)
         lf_log_set_level(LF_LOG_DEBUG);
     signal(SIGPIPE, SIG_IGN);

@@ -115,6 +115,7 @@ static void fill_stat(lf_mount *m, const lf_node *n, struct stat *st)
     switch (n->kind) {
     case LF_NODE_DIR:
         st->st_mode = S_IFDIR | (n->mode & 07777);
+        st->st_size = 4096; /* as ext4 shows a directory: the state has no size */
         st->st_nlink = 2;
         for (size_t i = 0; i < n->nkids; i++)
             if (n->kids[i]->kind == LF_NODE_DIR)
