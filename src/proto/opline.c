@@ -94,6 +94,16 @@ static int put_fh(lf_buf *out, long long fh)
     return fh < 0 ? lf_buf_puts(out, "None") : lf_buf_printf(out, "%lld", fh);
 }
 
+/* new_path= and target= are unquoted (§2). A value that starts with a quote
+ * (never an absolute path) would read back as a quoted one, so it is
+ * written quoted. */
+static int put_unquoted(lf_buf *out, const char *s)
+{
+    if (s[0] == '\'' || s[0] == '"')
+        return lf_proto_repr(s, strlen(s), out);
+    return lf_buf_puts(out, s);
+}
+
 int lf_op_render(const lf_op *op, lf_buf *out)
 {
     const char *name = lf_op_name(op->kind);
@@ -133,13 +143,17 @@ int lf_op_render(const lf_op *op, lf_buf *out)
     case LF_OP_RENAME:
         if (!op->new_path)
             return -EINVAL;
-        rc = lf_buf_printf(out, ", new_path=%s", op->new_path);
+        rc = lf_buf_puts(out, ", new_path=");
+        if (!rc)
+            rc = put_unquoted(out, op->new_path);
         break;
     case LF_OP_CHOWN:
         rc = lf_buf_printf(out, ", uid=%lld, gid=%lld", op->uid, op->gid);
         break;
     case LF_OP_SYMLINK:
-        rc = lf_buf_printf(out, ", target=%s", op->path);
+        rc = lf_buf_puts(out, ", target=");
+        if (!rc)
+            rc = put_unquoted(out, op->path);
         break;
     case LF_OP_READDIR:
         rc = lf_buf_puts(out, ", fh=");
@@ -266,6 +280,11 @@ static int str_at(cursor *c, char **out)
         return rc ? rc : -EINVAL;
     }
     c->i += used;
+    /* the append makes an empty result a terminated "" (steal alone would not) */
+    if ((rc = lf_buf_append(&b, "", 0)) != 0) {
+        lf_buf_free(&b);
+        return rc;
+    }
     *out = lf_buf_steal(&b, NULL);
     return *out ? 0 : -ENOMEM;
 }
