@@ -205,6 +205,10 @@ static int load_vocab(lf_tok *t, const lf_gguf *g, lf_err *err)
     if (rc == -EINVAL || (!rc && types->arr_len != toks->arr_len))
         return lf_err_set(err, EINVAL, "tokenizer: token_type is not an array of %llu",
                           (unsigned long long)toks->arr_len);
+    if (rc) {   /* no token_type: every token is normal */
+        types = NULL;
+        rc = 0;
+    }
     t->n = (size_t)toks->arr_len;
     t->piece = calloc(t->n, sizeof *t->piece);
     t->plen = calloc(t->n, sizeof *t->plen);
