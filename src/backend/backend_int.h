@@ -11,6 +11,7 @@ enum { LF_HTTP_GENERATE = 0, LF_HTTP_OPENAI = 1 };
 /* Defaults of lf_backend_opts fields left at 0. */
 #define LF_HTTP_DEFAULT_TIMEOUT_S 60.0
 #define LF_HTTP_DEFAULT_RETRIES 2
+#define LF_HTTP_MAX_RETRIES 10
 #define LF_HTTP_DEFAULT_CONTEXT 8192
 /* Largest HTTP response body accepted (a full 8192-token answer is < 64 KiB). */
 #define LF_HTTP_MAX_RESPONSE ((size_t)16 << 20)

@@ -12,7 +12,7 @@
  *             Contract `none` unless opts->contract says otherwise.
  *
  * Each attempt has the timeout opts->timeout_s. Failed attempts are retried
- * up to opts->retries times with exponential backoff (250 ms, 500 ms, ...,
+ * up to opts->retries times (at most 10) with exponential backoff (250 ms, 500 ms, ...,
  * at most 4 s) only where a retry can help: connection errors, timeouts and
  * HTTP 5xx; never a 4xx or a malformed answer. The response body is capped
  * (LF_HTTP_MAX_RESPONSE). Errors say the URL, the HTTP status and an excerpt
@@ -379,6 +379,8 @@ int lf_backend_http_new(int kind, const lf_backend_opts *o, lf_backend **out, lf
     h->kind = kind;
     h->timeout_s = o->timeout_s > 0 ? o->timeout_s : LF_HTTP_DEFAULT_TIMEOUT_S;
     h->retries = o->retries > 0 ? o->retries : o->retries < 0 ? 0 : LF_HTTP_DEFAULT_RETRIES;
+    if (h->retries > LF_HTTP_MAX_RETRIES)
+        h->retries = LF_HTTP_MAX_RETRIES;
     h->max_response = LF_HTTP_MAX_RESPONSE;
     h->url = endpoint(kind, o->url);
     h->token = o->token && o->token[0] ? strdup(o->token) : NULL;

@@ -15,6 +15,8 @@
  *                    "logprobs": null}], "usage": {...}}; the text is cut at
  *                    the first of the request's stop strings, nothing else.
  *                    Errors: {"error": {"message", "type"}}.
+ *                    usage comes from the backend where it knows (local), else
+ *                    its count_tokens, else bytes/4 (the oracle has no tokenizer).
  * max_tokens absent: sized by lf_backend_budget_request. temperature is
  * accepted and ignored: every backend here decodes greedily. */
 #include <arpa/inet.h>

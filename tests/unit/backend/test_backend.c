@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,44 @@
 #include "state/apply.h"
 #include "util/json.h"
 #include "util/text.h"
+
+/* ---- helpers ---- */
+
+static void must_parse_op(const char *line, lf_op *op)
+{
+    lf_err err = {0};
+    if (lf_op_parse(line, strlen(line), op, &err) < 0)
+        fail_msg("op '%s': %s", line, err.msg);
+}
+
+static lf_op write_op(const char *path, const void *data, size_t n, uint64_t off)
+{
+    lf_op op = {.kind = LF_OP_WRITE, .path = strdup(path), .offset = off, .fh = 3,
+                .data = malloc(n + 1), .data_len = n};
+    memcpy(op.data, data, n);
+    return op;
+}
+
+/* Runs one mkdir through b; returns complete's code, text in *out if given. */
+static int one(lf_backend *b, lf_err *err, lf_buf *out)
+{
+    lf_state *st = lf_state_new("root", "root");
+    lf_op op = {0};
+    must_parse_op("mkdir('/a', mode=0o40755)", &op);
+    lf_buf prompt, text;
+    lf_buf_init(&prompt, 0);
+    lf_buf_init(&text, 0);
+    assert_int_equal(lf_prompt_render(&op, st, &prompt), 0);
+    lf_request req = {.op = &op, .state = st, .prompt = prompt.data, .prompt_len = prompt.len};
+    int rc = lf_backend_complete(b, &req, out ? out : &text, NULL, err);
+    lf_buf_free(&prompt);
+    lf_buf_free(&text);
+    lf_op_free(&op);
+    lf_state_free(st);
+    return rc;
+}
+
+#if LF_HAVE_CURL && LF_HAVE_MHD
 
 /* ---- child servers ---- */
 
@@ -121,8 +160,6 @@ static int group_teardown(void **st)
     return 0;
 }
 
-/* ---- helpers ---- */
-
 static lf_backend *http_backend(const char *name, int port, const char *prefix,
                                 const char *token, double timeout, int retries, int contract)
 {
@@ -136,21 +173,6 @@ static lf_backend *http_backend(const char *name, int port, const char *prefix,
     if (rc < 0)
         fail_msg("lf_backend_new(%s): %s", name, err.msg);
     return b;
-}
-
-static void must_parse_op(const char *line, lf_op *op)
-{
-    lf_err err = {0};
-    if (lf_op_parse(line, strlen(line), op, &err) < 0)
-        fail_msg("op '%s': %s", line, err.msg);
-}
-
-static lf_op write_op(const char *path, const void *data, size_t n, uint64_t off)
-{
-    lf_op op = {.kind = LF_OP_WRITE, .path = strdup(path), .offset = off, .fh = 3,
-                .data = malloc(n + 1), .data_len = n};
-    memcpy(op.data, data, n);
-    return op;
 }
 
 static void answers_equal(const lf_answer *a, const lf_answer *b)
@@ -299,25 +321,6 @@ static void test_openai_episode(void **s)
     b = http_backend("openai", serve_open.port, "/v1", NULL, 10, 0, LF_CONTRACT_SEED);
     episode(b, 1);
     lf_backend_free(b);
-}
-
-/* Runs one mkdir through b; returns complete's code, text in *out if given. */
-static int one(lf_backend *b, lf_err *err, lf_buf *out)
-{
-    lf_state *st = lf_state_new("root", "root");
-    lf_op op = {0};
-    must_parse_op("mkdir('/a', mode=0o40755)", &op);
-    lf_buf prompt, text;
-    lf_buf_init(&prompt, 0);
-    lf_buf_init(&text, 0);
-    assert_int_equal(lf_prompt_render(&op, st, &prompt), 0);
-    lf_request req = {.op = &op, .state = st, .prompt = prompt.data, .prompt_len = prompt.len};
-    int rc = lf_backend_complete(b, &req, out ? out : &text, NULL, err);
-    lf_buf_free(&prompt);
-    lf_buf_free(&text);
-    lf_op_free(&op);
-    lf_state_free(st);
-    return rc;
 }
 
 static void test_auth(void **s)
@@ -642,7 +645,6 @@ static void test_server_http(void **s)
 }
 
 /* Many threads, one backend each way: answers stay exact. */
-#include <pthread.h>
 static void *hammer(void *arg)
 {
     lf_backend *b = arg;
@@ -665,6 +667,8 @@ static void test_concurrent(void **s)
     lf_backend_free(o);
 }
 
+#endif /* LF_HAVE_CURL && LF_HAVE_MHD */
+
 /* ---- tests: no network ---- */
 
 static void test_factory(void **s)
@@ -676,9 +680,16 @@ static void test_factory(void **s)
     assert_non_null(strstr(err.msg, "unknown backend 'gpt'"));
     assert_null(b);
     lf_backend_opts o = {.contract = -1};
+#if LF_HAVE_CURL
     assert_int_equal(lf_backend_new("generate", &o, &b, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "no URL"));
     o.url = "ftp://x";
     assert_int_equal(lf_backend_new("openai", &o, &b, &err), -EINVAL);
+#else
+    o.url = "http://127.0.0.1:1";
+    assert_int_equal(lf_backend_new("openai", &o, &b, &err), -ENOTSUP);
+    assert_non_null(strstr(err.msg, "without libcurl"));
+#endif
     assert_true(lf_backend_new("local", &o, &b, &err) < 0); /* no model given */
     assert_null(b);
     assert_int_equal(lf_backend_new("oracle", NULL, &b, &err), 0);
