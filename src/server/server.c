@@ -3,9 +3,8 @@
  * Each request runs: body (capped) -> JSON -> auth -> prompt -> unwrap the
  * contract (§5) -> lf_prompt_parse -> lf_backend_complete -> JSON answer.
  * Answers follow PROTOCOL.md §7:
- *   /generate        {"text": T} where T is the completion cut at the first
- *                    "<END_FS>"; a <W> answer also loses the whitespace before
- *                    the cut (the original's server stripped every answer;
+ *   /generate        {"text": T} where T is the completion, a <W> one cut at
+ *                    the first "<END_FS>" and the whitespace before the cut (the original's server stripped every answer;
  *                    we strip only there, so file content keeps its bytes).
  *                    Errors are FastAPI-shaped: {"detail": "..."}; a missing
  *                    prompt is 400 "prompt is required", a bad token 401
@@ -177,7 +176,8 @@ static void handle_generate(lf_server *s, const lf_json *j, reply *r)
         reply_error(r, API_GENERATE, st, err.msg);
         goto out;
     }
-    size_t n = lf_completion_cut(text.data ? text.data : "", text.len);
+    /* §4: only a <W> answer is cut; a read keeps "<END_FS>" if the file has it */
+    size_t n = is_write ? lf_completion_cut(text.data ? text.data : "", text.len) : text.len;
     if (is_write && n < text.len)
         while (n > 0 && (text.data[n - 1] == '\n' || text.data[n - 1] == ' ' ||
                          text.data[n - 1] == '\r' || text.data[n - 1] == '\t'))

@@ -257,6 +257,14 @@ static void episode(lf_backend *b, int wire)
         step(b, wire, &st, &op);
         lf_op_free(&op);
     }
+    if (wire == 0) { /* /generate cuts only <W> answers: a file may hold the sentinel */
+        lf_op op = write_op("/papers/a.txt", "x\n<END_FS>\ny", 12, 0), rd = {0};
+        step(b, wire, &st, &op);
+        must_parse_op("read('/papers/a.txt', size=4096, offset=0, fh=3)", &rd);
+        step(b, wire, &st, &rd);
+        lf_op_free(&op);
+        lf_op_free(&rd);
+    }
     lf_state_free(st);
 }
 
