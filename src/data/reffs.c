@@ -340,11 +340,19 @@ static int ref_rename(const char *from, const char *to, unsigned int flags)
     lf_reffs *r = self();
     REAL(p, from);
     REAL(q, to);
+    /* The protocol's rename has no flags. RENAME_NOREPLACE onto a free name
+     * is a plain rename; onto an existing one (mv tries that first, then
+     * falls back to rename) and RENAME_EXCHANGE are refused without a row. */
+    struct stat sb;
+    if (flags & ~RENAME_NOREPLACE)
+        return -EINVAL;
+    if ((flags & RENAME_NOREPLACE) && !lstat(q, &sb))
+        return -EEXIST;
     lf_op op;
     op_init(&op, LF_OP_RENAME, from);
     op.new_path = (char *)to;
     lf_state *before = snap(r);
-    int rc = flags ? -EINVAL : !name_ok(to) ? -EINVAL : rename(p, q) ? -errno : 0;
+    int rc = !name_ok(to) ? -EINVAL : rename(p, q) ? -errno : 0;
     return row(r, &op, before, rc, NULL);
 }
 

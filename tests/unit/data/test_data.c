@@ -1,0 +1,343 @@
+/* test_data.c: the dataset generator's pure parts: contents by path and
+ * extension, names, handle numbers, weights, command planning, the ops of
+ * calls, and oracle-mode generation (determinism, the row cap, the state cap,
+ * the error share). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "data/content.h"
+#include "data/gen.h"
+#include "data/gen_int.h"
+#include "data/rng.h"
+#include "data/workload.h"
+#include "state/apply.h"
+#include "util/text.h"
+
+static void test_rng(void **st)
+{
+    (void)st;
+    lf_rng a, b;
+    lf_rng_seed(&a, 42);
+    lf_rng_seed(&b, 42);
+    for (int i = 0; i < 100; i++)
+        assert_true(lf_rng_next(&a) == lf_rng_next(&b));
+    lf_rng_seed(&b, 43);
+    assert_false(lf_rng_next(&a) == lf_rng_next(&b));
+    unsigned hist[7] = {0};
+    for (int i = 0; i < 7000; i++) {
+        uint64_t x = lf_rng_below(&a, 7);
+        assert_true(x < 7);
+        hist[x]++;
+    }
+    for (int i = 0; i < 7; i++)
+        assert_in_range(hist[i], 800, 1200);
+    assert_int_equal(lf_rng_below(&a, 0), 0);
+    /* a stable hash: these values are part of every dataset */
+    assert_true(lf_hash64("a", 1, 0) == lf_hash64("a", 1, 0));
+    assert_false(lf_hash64("a", 1, 0) == lf_hash64("a", 1, 1));
+}
+
+static void test_templates(void **st)
+{
+    (void)st;
+    static const struct { const char *path; lf_tpl tpl; } cases[] = {
+        {"/a/x.py", LF_TPL_PYTHON}, {"y.js", LF_TPL_JS}, {"y.ts", LF_TPL_JS},
+        {"/s.sh", LF_TPL_SHELL}, {"m.go", LF_TPL_GO}, {"m.rs", LF_TPL_RUST},
+        {"m.c", LF_TPL_C}, {"m.h", LF_TPL_C}, {"c.json", LF_TPL_JSON},
+        {"c.yaml", LF_TPL_YAML}, {"c.yml", LF_TPL_YAML}, {"c.cfg", LF_TPL_INI},
+        {"c.conf", LF_TPL_INI}, {"/d/.env", LF_TPL_ENV}, {"a.xml", LF_TPL_XML},
+        {"a.csv", LF_TPL_CSV}, {"a.log", LF_TPL_LOG}, {"a.md", LF_TPL_MARKDOWN},
+        {"a.txt", LF_TPL_ARTICLE}, {"a.bin", LF_TPL_BINARY}, {"a.bat", LF_TPL_BATCH},
+        {"/dir.py/readme.json", LF_TPL_JSON},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_int_equal(lf_content_template(cases[i].path), cases[i].tpl);
+    /* no known extension: some text template, the same every time */
+    lf_tpl t = lf_content_template("/Makefile");
+    assert_true(t == LF_TPL_ARTICLE || t == LF_TPL_TODO || t == LF_TPL_LOG || t == LF_TPL_MARKDOWN);
+    assert_int_equal(lf_content_template("/Makefile"), t);
+}
+
+static void test_content(void **st)
+{
+    (void)st;
+    static const char *const paths[] = {
+        "/a.py", "/b/c.json", "/x.txt", "/y.log", "/z.bin", "/w.bat", "/q.rs", "/r.yaml",
+        "/s.c", "/t.md", "/u.csv", "/v.xml", "/README", "/p.sh", "/n.go", "/m.env",
+    };
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        for (unsigned v = 0; v < 5; v++) {
+            lf_buf a, b;
+            lf_buf_init(&a, 0);
+            lf_buf_init(&b, 0);
+            assert_int_equal(lf_content_make(paths[i], v, 0, &a), 0);
+            assert_int_equal(lf_content_make(paths[i], v, 0, &b), 0);
+            assert_true(a.len > 0 && a.len <= LF_CONTENT_MAX);
+            assert_int_equal(a.len, b.len);
+            assert_memory_equal(a.data, b.data, a.len);
+            lf_tpl t = lf_content_template(paths[i]);
+            if (t != LF_TPL_BINARY)      /* text stays text, cut or not */
+                assert_true(lf_utf8_valid(a.data, a.len));
+            if (t == LF_TPL_PYTHON)
+                assert_non_null(strstr(a.data, "def "));
+            if (t == LF_TPL_JSON)
+                assert_true(a.data[0] == '{');
+            if (t == LF_TPL_BATCH)
+                assert_non_null(strstr(a.data, "\r\n"));
+            /* a short cap is honoured, at a character boundary */
+            lf_buf_reset(&b);
+            assert_int_equal(lf_content_make(paths[i], v, 37, &b), 0);
+            assert_true(b.len <= 37);
+            if (t != LF_TPL_BINARY)
+                assert_true(lf_utf8_valid(b.data, b.len));
+            lf_buf_free(&a);
+            lf_buf_free(&b);
+        }
+    }
+    /* variants and paths change the content */
+    lf_buf a, b;
+    lf_buf_init(&a, 0);
+    lf_buf_init(&b, 0);
+    lf_content_make("/a.py", 0, 0, &a);
+    lf_content_make("/a.py", 1, 0, &b);
+    assert_false(a.len == b.len && !memcmp(a.data, b.data, a.len));
+    lf_buf_reset(&b);
+    lf_content_make("/b.py", 0, 0, &b);
+    assert_false(a.len == b.len && !memcmp(a.data, b.data, a.len));
+    /* binary templates make bytes that need a base64 body (PROTOCOL §3) */
+    int binary = 0;
+    for (int i = 0; i < 20; i++) {
+        char p[32];
+        snprintf(p, sizeof p, "/f%d.bin", i);
+        lf_buf_reset(&a);
+        lf_content_make(p, 0, 0, &a);
+        binary += lf_text_needs_base64(a.data, a.len);
+    }
+    assert_true(binary >= 18);
+    lf_buf_free(&a);
+    lf_buf_free(&b);
+}
+
+static void test_names(void **st)
+{
+    (void)st;
+    lf_rng r;
+    lf_rng_seed(&r, 1);
+    int odd = 0;
+    for (int i = 0; i < 2000; i++) {
+        lf_buf b;
+        lf_buf_init(&b, 0);
+        assert_int_equal(lf_wl_file_name(&r, &b), 0);
+        assert_true(b.len > 0 && b.len < 64);
+        assert_null(strchr(b.data, '/'));
+        assert_false(lf_text_needs_base64(b.data, b.len));   /* all representable */
+        odd += !strchr(b.data, '.') || strchr(b.data, ' ') || (unsigned char)b.data[0] >= 0x80 ||
+               b.data[0] == '.';
+        lf_buf_reset(&b);
+        assert_int_equal(lf_wl_dir_name(&r, &b), 0);
+        assert_true(b.len > 0 && strcmp(b.data, ".") && strcmp(b.data, ".."));
+        assert_null(strchr(b.data, '/'));
+        lf_buf_free(&b);
+    }
+    assert_in_range(odd, 20, 400);   /* some variety beyond the original's shapes */
+}
+
+static void test_fh_alloc(void **st)
+{
+    (void)st;
+    long long held[LF_WL_SLOTS] = {-1, -1, -1, -1};
+    assert_int_equal(lf_wl_fh_alloc(held), 3);
+    held[2] = 3;
+    assert_int_equal(lf_wl_fh_alloc(held), 4);
+    held[0] = 4;
+    held[1] = 6;
+    assert_int_equal(lf_wl_fh_alloc(held), 5);
+    held[2] = -1;
+    assert_int_equal(lf_wl_fh_alloc(held), 3);
+}
+
+static void test_weights(void **st)
+{
+    (void)st;
+    lf_workload w;
+    lf_workload_init(&w, 1, 6000);
+    assert_int_equal(w.weights[LF_WL_MKDIR], 14);
+    assert_int_equal(w.weights[LF_WL_CHMOD], 8);
+    lf_err e;
+    assert_int_equal(lf_workload_set_weights(&w, "mkdir=3,rmr=0,cp=7", &e), 0);
+    assert_int_equal(w.weights[LF_WL_MKDIR], 3);
+    assert_int_equal(w.weights[LF_WL_RMR], 0);
+    assert_int_equal(w.weights[LF_WL_CP], 7);
+    assert_int_equal(lf_workload_set_weights(&w, "nope=1", &e), -EINVAL);
+    assert_int_equal(lf_workload_set_weights(&w, "mkdir", &e), -EINVAL);
+    assert_int_equal(lf_workload_set_weights(&w, "mkdir=x", &e), -EINVAL);
+    const char *names = "mkdir touch write read rm rmdir chmod chown ls readlink truncate "
+                        "rename symlink append cp rmr";
+    for (int i = 0; i < LF_WL__COUNT; i++)
+        assert_non_null(strstr(names, lf_wl_label_name((lf_wl_label)i)));
+}
+
+static void test_call_op(void **st)
+{
+    (void)st;
+    lf_call c;
+    memset(&c, 0, sizeof c);
+    c.copy_from = -1;
+    c.path = "/a/f.txt";
+    lf_op op;
+    c.kind = LF_CALL_OPEN;
+    c.flags = O_WRONLY | O_CREAT | O_EXCL;
+    c.mode = 0644;
+    assert_int_equal(lf_call_op(&c, 0, &op), 0);
+    assert_int_equal(op.kind, LF_OP_CREATE);
+    assert_int_equal(op.mode, S_IFREG | 0644);
+    lf_op_free(&op);
+    c.flags = O_RDONLY;
+    c.size = 4096;
+    assert_int_equal(lf_call_op(&c, 0, &op), 0);
+    assert_int_equal(op.kind, LF_OP_READ);
+    assert_int_equal(op.size, 4096);
+    assert_true(op.fh == -1);
+    lf_op_free(&op);
+    c.kind = LF_CALL_MKDIR;
+    c.mode = 0755;
+    assert_int_equal(lf_call_op(&c, S_IFDIR, &op), 0);
+    assert_int_equal(op.mode, 0755);    /* the kernel passes no type bits for mkdir */
+    lf_op_free(&op);
+    c.kind = LF_CALL_CHMOD;
+    c.mode = 0600;
+    assert_int_equal(lf_call_op(&c, S_IFREG, &op), 0);
+    assert_int_equal(op.mode, S_IFREG | 0600);
+    lf_op_free(&op);
+    c.kind = LF_CALL_READDIR;
+    assert_int_equal(lf_call_op(&c, 0, &op), 0);
+    assert_true(op.fh == 0);
+    lf_op_free(&op);
+    c.kind = LF_CALL_RENAME;
+    c.path2 = "/b";
+    assert_int_equal(lf_call_op(&c, 0, &op), 0);
+    assert_string_equal(op.new_path, "/b");
+    lf_op_free(&op);
+    c.kind = LF_CALL_SYMLINK;
+    c.path2 = "f.txt";
+    assert_int_equal(lf_call_op(&c, 0, &op), 0);
+    assert_string_equal(op.link_target, "f.txt");
+    assert_string_equal(op.path, "/a/f.txt");
+    lf_op_free(&op);
+    c.kind = LF_CALL_CLOSE;
+    assert_int_equal(lf_call_op(&c, 0, &op), -EINVAL);
+}
+
+/* Plans commands on an oracle-driven tree: determinism, well-formed calls. */
+static void test_plan(void **st)
+{
+    (void)st;
+    lf_workload a, b;
+    lf_workload_init(&a, 77, 6000);
+    lf_workload_init(&b, 77, 6000);
+    lf_state *s = lf_state_new("root", "root");
+    lf_rows_opts ro = {.out = "/dev/null"};
+    lf_rows *rows;
+    assert_int_equal(lf_rows_open(&ro, &rows, NULL), 0);
+    lf_rows_episode(rows, 0);
+    unsigned seen[LF_WL__COUNT + 1] = {0};
+    int fails = 0;
+    for (int i = 0; i < 600; i++) {
+        lf_cmd ca = {0}, cb = {0};
+        lf_buf x;
+        lf_buf_init(&x, 0);
+        lf_state_serialize(s, &x);
+        assert_int_equal(lf_workload_next(&a, s, x.len, &ca), 0);
+        assert_int_equal(lf_workload_next(&b, s, x.len, &cb), 0);
+        assert_int_equal(ca.n, cb.n);
+        assert_int_equal(ca.label, cb.label);
+        assert_true(ca.n > 0);
+        for (size_t k = 0; k < ca.n; k++) {
+            assert_int_equal(ca.calls[k].kind, cb.calls[k].kind);
+            assert_string_equal(ca.calls[k].path, cb.calls[k].path);
+            if (ca.calls[k].kind != LF_CALL_CLOSE && ca.calls[k].kind != LF_CALL_WRITE)
+                assert_true(ca.calls[k].path[0] == '/');
+            assert_true(ca.calls[k].slot >= 0 && ca.calls[k].slot < LF_WL_SLOTS);
+        }
+        seen[ca.fail ? LF_WL__COUNT : ca.label]++;
+        fails += ca.fail;
+        assert_int_equal(lf_oexec_run(&s, &ca, rows), 0);
+        uint64_t er, ee;
+        lf_rows_counts(rows, &er, &ee);
+        a.rows = b.rows = er;
+        a.err_rows = b.err_rows = ee;
+        lf_cmd_free(&ca);
+        lf_cmd_free(&cb);
+        lf_buf_free(&x);
+    }
+    for (int l = 0; l < LF_WL__COUNT; l++)
+        assert_true(seen[l] > 0);          /* every label ran */
+    assert_true(fails > 10);
+    uint64_t er, ee;
+    lf_rows_counts(rows, &er, &ee);
+    /* about one row in eight fails */
+    assert_in_range(ee * 1000 / er, 90, 170);
+    lf_rows_close(rows, NULL);
+    lf_state_free(s);
+}
+
+/* Oracle-mode generation: the row cap per episode and the state cap. */
+static void test_gen_oracle(void **st)
+{
+    (void)st;
+    char path[] = "/tmp/lf-test-data-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    lf_gen_opts o;
+    memset(&o, 0, sizeof o);
+    o.seed = 4;
+    o.episodes = 5;
+    o.steps = 300;
+    o.max_state = 2500;
+    o.oracle = true;
+    o.rows.out = path;
+    o.rows.verify = true;
+    lf_err e;
+    assert_int_equal(lf_gen_run(&o, &e), 0);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rows = 0;
+    size_t maxprompt = 0;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        rows++;
+        if ((size_t)n > maxprompt)
+            maxprompt = (size_t)n;
+    }
+    free(line);
+    fclose(f);
+    unlink(path);
+    assert_int_equal(rows, 5 * 300);
+    /* state <= ~2500 bytes: a row holds two states plus escapes and an op */
+    assert_true(maxprompt < 2 * 2500 * 13 / 10 + 2000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rng),       cmocka_unit_test(test_templates),
+        cmocka_unit_test(test_content),   cmocka_unit_test(test_names),
+        cmocka_unit_test(test_fh_alloc),  cmocka_unit_test(test_weights),
+        cmocka_unit_test(test_call_op),   cmocka_unit_test(test_plan),
+        cmocka_unit_test(test_gen_oracle),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
