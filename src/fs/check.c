@@ -69,6 +69,18 @@ bool lf_fs_path_ok(const char *path)
     }
 }
 
+bool lf_fs_op_names_ok(const lf_op *op)
+{
+    if (!lf_fs_path_ok(op->path))
+        return false;
+    if (op->kind == LF_OP_RENAME && !lf_fs_path_ok(op->new_path))
+        return false;
+    if (op->kind == LF_OP_SYMLINK)
+        return op->link_target && op->link_target[0] &&
+               !lf_text_needs_base64(op->link_target, strlen(op->link_target));
+    return true;
+}
+
 /* ---- excerpts --------------------------------------------------------- */
 
 int lf_fs_excerpt(const void *p, size_t n, size_t max, lf_buf *out)

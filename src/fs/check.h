@@ -56,6 +56,11 @@ int lf_fs_errno_from_backend(int rc);
  * non-empty, at most 255 bytes, valid UTF-8 without control bytes (§3). */
 bool lf_fs_path_ok(const char *path);
 
+/* True if the op's names can be carried by the state: lf_fs_path_ok for
+ * the path (and a rename's destination), and a symlink's content non-empty
+ * and free of bytes an XML attribute cannot hold (§3). */
+bool lf_fs_op_names_ok(const lf_op *op);
+
 /* Appends "at byte N: expected '...' got '...'" for the first byte where a
  * and b differ (or their lengths, when one is a prefix of the other), with
  * non-printable bytes escaped and at most ~40 bytes of each side. Appends

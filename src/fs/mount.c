@@ -185,6 +185,9 @@ void lf_mount_free(lf_mount *m)
 {
     if (!m)
         return;
+    if (m->o.verify && m->vlog)
+        fprintf(m->vlog, "llmfuse: verify: %llu answers checked, %llu divergences\n",
+                (unsigned long long)m->verified, (unsigned long long)m->divergences);
     if (m->cur)
         lf_snap_put(m->cur);
     lf_backend_free(m->backend);
@@ -579,7 +582,7 @@ int lf_mount_write(lf_mount *m, const lf_op *op_in, unsigned flags)
         rc = -EPERM;
         goto out;
     }
-    if (!lf_fs_path_ok(op.path) || (op.kind == LF_OP_RENAME && !lf_fs_path_ok(op.new_path))) {
+    if (!lf_fs_op_names_ok(&op)) {
         rc = -EINVAL;
         goto out;
     }
@@ -650,6 +653,33 @@ out:
 
 /* ---- queries ---------------------------------------------------------- */
 
+/* A listing may only name what the state holds (a name getattr would deny
+ * shows as "No such file" in ls): such names, ".", ".." and repeats are
+ * dropped; a difference from the state's children is logged. */
+static void drop_phantoms(const lf_state *st, const lf_op *op, lf_answer *ans, const char *opline)
+{
+    const lf_node *d = lf_state_lookup(st, op->path, NULL);
+    size_t k = 0, phantoms = 0;
+    for (size_t i = 0; i < ans->nnames; i++) {
+        char *nm = ans->names[i];
+        bool keep = strcmp(nm, ".") && strcmp(nm, "..") && d && lf_node_find_child(d, nm);
+        for (size_t j = 0; keep && j < k; j++)
+            keep = strcmp(ans->names[j], nm) != 0;
+        if (keep) {
+            ans->names[k++] = nm;
+        } else {
+            phantoms += strcmp(nm, ".") && strcmp(nm, "..");
+            free(nm);
+        }
+    }
+    ans->nnames = k;
+    if (phantoms)
+        lf_warn("%s: dropped %zu name(s) from the listing (not in the state, or repeated)", opline,
+                phantoms);
+    if (d && k != d->nkids)
+        lf_info("%s: the listing has %zu of the state's %zu children", opline, k, d->nkids);
+}
+
 int lf_mount_query(lf_mount *m, const lf_op *op, lf_answer *ans)
 {
     uint64_t t0 = now_usec();
@@ -673,23 +703,8 @@ int lf_mount_query(lf_mount *m, const lf_op *op, lf_answer *ans)
         rc = -EIO;
         goto out;
     }
-    if (op->kind == LF_OP_READDIR) {
-        /* compare with the local listing: a mismatch is served but logged */
-        const lf_node *d = lf_state_lookup(s->st, op->path, NULL);
-        size_t k = 0;
-        bool same = d && true;
-        for (size_t i = 0; same && i < ans->nnames; i++) {
-            const char *nm = ans->names[i];
-            if (!strcmp(nm, ".") || !strcmp(nm, ".."))
-                continue;
-            same = k < d->nkids && !strcmp(d->kids[k]->name, nm);
-            k++;
-        }
-        if (same && d && k != d->nkids)
-            same = false;
-        if (!same)
-            lf_info("%s: the listing differs from the state's children", opline);
-    }
+    if (op->kind == LF_OP_READDIR)
+        drop_phantoms(s->st, op, ans, opline);
 out:
     if (rc < 0)
         lf_answer_free(ans);

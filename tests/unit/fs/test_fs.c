@@ -297,6 +297,16 @@ static void test_names_and_excerpts(void **s)
     assert_false(lf_fs_path_ok(longname));
     longname[256] = 0;
     assert_true(lf_fs_path_ok(longname));
+    lf_op sl = {.kind = LF_OP_SYMLINK, .path = "/l", .link_target = "../a b/\xc3\xa9\t"};
+    assert_true(lf_fs_op_names_ok(&sl));
+    sl.link_target = "a\x01";
+    assert_false(lf_fs_op_names_ok(&sl));
+    sl.link_target = "";
+    assert_false(lf_fs_op_names_ok(&sl));
+    lf_op rn = {.kind = LF_OP_RENAME, .path = "/a", .new_path = "/b/\x7f"};
+    assert_false(lf_fs_op_names_ok(&rn));
+    rn.new_path = "/b/c";
+    assert_true(lf_fs_op_names_ok(&rn));
 
     lf_buf b;
     lf_buf_init(&b, 0);
@@ -431,6 +441,15 @@ static void test_engine(void **s)
     assert_non_null(strstr(st.data, "\"divergences\":6,"));
     assert_non_null(strstr(st.data, "\"refusals\":3,"));
     lf_buf_free(&st);
+    /* a listing naming what the state lacks: those names are dropped */
+    script = "[\".\",\"..\",\"d\",\"ghost\",\"d\"]";
+    lf_op ls = {.kind = LF_OP_READDIR, .path = "/", .fh = 0};
+    assert_int_equal(lf_mount_query(m, &ls, &ans), 0);
+    assert_int_equal(ans.nnames, 1);
+    assert_string_equal(ans.names[0], "d");
+    lf_answer_free(&ans);
+    script = "[\"a/b\"]";
+    assert_int_equal(lf_mount_query(m, &ls, &ans), -EIO);
     lf_mount_free(m);
 
     /* a corrupt file: refused, untouched */
