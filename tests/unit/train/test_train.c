@@ -13,6 +13,9 @@
 
 #include <cmocka.h>
 
+#include "lm/bpe_train.h"
+#include "lm/gguf.h"
+#include "lm/tok.h"
 #include "train/data.h"
 #include "train/io.h"
 #include "train/ref.h"
@@ -357,6 +360,130 @@ static void test_learns(void **state)
     free(p); free(m); free(v); free(mask);
 }
 
+/* A byte-level tokenizer GGUF through bpe_train with 0 merges: ids 0..255
+ * are the bytes, 256 is <|endoftext|>. Returns a path (caller unlinks). */
+static void stub_tokenizer(char *path, size_t n)
+{
+    static const char *const sp[] = {"<|endoftext|>"};
+    lf_bpe_trainer *tr = lf_bpe_trainer_new(sp, NULL, 1);
+    assert_non_null(tr);
+    assert_int_equal(lf_bpe_trainer_add(tr, "abc", 3), 0);
+    lf_bpe *b = NULL;
+    lf_err err = {0};
+    assert_int_equal(lf_bpe_trainer_train(tr, 257, &b, &err), 0);
+    assert_int_equal(b->n_merges, 0);
+    lf_gguf_writer *w = lf_gguf_writer_new();
+    assert_int_equal(lf_bpe_write_gguf(b, w), 0);
+    snprintf(path, n, "/tmp/lf_train_tok_%d.gguf", (int)getpid());
+    assert_int_equal(lf_gguf_write(w, path, &err), 0);
+    lf_gguf_writer_free(w);
+    lf_bpe_free(b);
+    lf_bpe_trainer_free(tr);
+}
+
+static int enc_tok(void *ctx, const char *s, size_t n, lf_ids *ids)
+{
+    return lf_tok_encode(ctx, s, n, true, ids);
+}
+
+/* The batcher over the real tokenizer API (byte vocabulary). */
+static void test_tok_batcher(void **state)
+{
+    (void)state;
+    char tp[128];
+    stub_tokenizer(tp, sizeof tp);
+    lf_gguf *g;
+    lf_tok *t;
+    lf_err err = {0};
+    assert_int_equal(lf_gguf_open(tp, &g, &err), 0);
+    assert_int_equal(lf_tok_load(g, &t, &err), 0);
+    int32_t eos = lf_tok_eos(t);
+    assert_int_equal(eos, 256);
+    lf_tdata d = {0};
+    assert_int_equal(lf_tdata_add(&d, "ls /", 4, "[\".\"]", 5, enc_tok, t, eos, 64), 0);
+    assert_int_equal(d.n_rows, 1);
+    assert_int_equal(d.plen[0], 4);
+    assert_int_equal(d.off[1], 10);
+    assert_int_equal(d.ids[0], 'l');
+    assert_int_equal(d.ids[4], '[');
+    assert_int_equal(d.ids[9], 256);
+    lf_tbatcher *b;
+    assert_int_equal(lf_tbatcher_new(&d, 64, 16, 64, 1, &b, &err), 0);
+    lf_tbatch bt;
+    lf_tbatcher_next(b, &bt);
+    assert_int_equal(bt.B, 1);
+    assert_int_equal(bt.T, 16);
+    /* position 3 (' /' end of prompt) predicts '[', the first completion token */
+    assert_int_equal(bt.tgt[2], -1);
+    assert_int_equal(bt.tgt[3], '[');
+    assert_int_equal(bt.tgt[8], 256);
+    assert_int_equal(bt.tgt[9], -1);
+    assert_int_equal(bt.n_tgt, 6);
+    lf_tbatcher_free(b);
+    lf_tdata_free(&d);
+    lf_tok_free(t);
+    lf_gguf_close(g);
+    unlink(tp);
+}
+
+/* Export: names, shapes, split tensors bit-exact (f32), metadata. */
+static void test_export(void **state)
+{
+    (void)state;
+    char tp[128], mp[128];
+    stub_tokenizer(tp, sizeof tp);
+    snprintf(mp, sizeof mp, "/tmp/lf_train_model_%d.gguf", (int)getpid());
+    lf_gguf *tg, *g;
+    lf_err err = {0};
+    assert_int_equal(lf_gguf_open(tp, &tg, &err), 0);
+    lf_tcfg c = tiny;
+    c.vocab = 257;
+    size_t n;
+    float *p = rand_params(&c, &n);
+    assert_int_equal(lf_texport_gguf(mp, &c, p, LF_TEXPORT_F32, tg, &err), 0);
+    assert_int_equal(lf_gguf_open(mp, &g, &err), 0);
+    char *s = NULL;
+    assert_int_equal(lf_gguf_get_str(g, "general.architecture", &s), 0);
+    assert_string_equal(s, "qwen3");
+    free(s);
+    assert_int_equal(lf_gguf_get_str(g, "llmfuse.contract", &s), 0);
+    assert_string_equal(s, "none");
+    free(s);
+    uint64_t u;
+    assert_int_equal(lf_gguf_get_u64(g, "llmfuse.protocol", &u), 0);
+    assert_int_equal(u, 1);
+    assert_int_equal(lf_gguf_get_u64(g, "qwen3.attention.head_count_kv", &u), 0);
+    assert_int_equal(u, 2);
+    assert_int_equal(lf_gguf_get_u64(g, "tokenizer.ggml.eos_token_id", &u), 0);
+    assert_int_equal(u, 256);
+    lf_toffs o;
+    lf_tcfg_offsets(&c, &o);
+    const lf_gguf_tensor *k = lf_gguf_tensor_find(g, "blk.1.attn_k.weight");
+    assert_non_null(k);
+    assert_int_equal(k->ne[0], 16);
+    assert_int_equal(k->ne[1], 16);
+    const float *wqkv1 = p + o.l0 + o.lstride + o.wqkv;
+    assert_memory_equal(k->data, wqkv1 + 32 * 16, 16 * 16 * 4);   /* after Q = 4*8 rows */
+    const lf_gguf_tensor *up = lf_gguf_tensor_find(g, "blk.0.ffn_up.weight");
+    assert_non_null(up);
+    assert_int_equal(up->ne[0], 16);
+    assert_int_equal(up->ne[1], 24);
+    assert_memory_equal(up->data, p + o.l0 + o.wgu + 24 * 16, 24 * 16 * 4);
+    assert_non_null(lf_gguf_tensor_find(g, "output.weight"));
+    assert_non_null(lf_gguf_tensor_find(g, "blk.1.attn_q_norm.weight"));
+    lf_gguf_close(g);
+    /* bf16 export: halves the matrices, norms stay f32 */
+    assert_int_equal(lf_texport_gguf(mp, &c, p, LF_TEXPORT_BF16, tg, &err), 0);
+    assert_int_equal(lf_gguf_open(mp, &g, &err), 0);
+    assert_int_equal(lf_gguf_tensor_find(g, "token_embd.weight")->type, LF_GGML_BF16);
+    assert_int_equal(lf_gguf_tensor_find(g, "output_norm.weight")->type, LF_GGML_F32);
+    lf_gguf_close(g);
+    lf_gguf_close(tg);
+    unlink(mp);
+    unlink(tp);
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +494,8 @@ int main(void)
         cmocka_unit_test(test_data),
         cmocka_unit_test(test_ckpt),
         cmocka_unit_test(test_learns),
+        cmocka_unit_test(test_tok_batcher),
+        cmocka_unit_test(test_export),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

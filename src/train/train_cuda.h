@@ -1,0 +1,71 @@
+/* train_cuda.h: the CUDA trainer: the same model, loss and AdamW step as the
+ * CPU reference (ref.h) on one GPU, with bf16 cuBLAS matmuls (fp32
+ * accumulation), fp32 master weights, gradients and moments.
+ *
+ * It is built (meson -Dcuda=enabled) into libllmfuse-train-cuda.so, which
+ * `llmfuse train --device cuda` loads at run time through
+ * lf_tcuda_api_get(), so the one llmfuse binary needs no CUDA libraries
+ * where no GPU is used; tests link the static library directly.
+ * One lf_tcuda per thread; calls on it are synchronous (each returns when
+ * the GPU work is done).
+ */
+#ifndef LF_TRAIN_TRAIN_CUDA_H
+#define LF_TRAIN_TRAIN_CUDA_H
+
+#include <stdint.h>
+
+#include "train/train.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lf_tcuda lf_tcuda;
+
+/* Number of usable CUDA devices (0 when none or no driver). */
+int lf_tcuda_devices(void);
+
+/* Creates a trainer for batches of B x T <= max_tokens, T <= max_T, with
+ * parameters p ([n], n from lf_tcfg_offsets) and optionally AdamW moments
+ * m and v (NULL: zeros); all are copied to the GPU. Returns 0 or -errno with
+ * a message in err. */
+int lf_tcuda_new(const lf_tcfg *c, const lf_topt *o, int max_tokens, int max_T,
+                 const float *p, const float *m, const float *v, lf_tcuda **out, lf_err *err);
+void lf_tcuda_free(lf_tcuda *t);   /* NULL is fine */
+
+/* One training step at 0-based step number (forward, backward, global-norm
+ * clipping, AdamW at learning rate lr, normally lf_topt_lr(o, step): the
+ * library links nothing of lfcore) on tok/tgt [B][T] (tgt -1: no
+ * loss). *loss gets the mean loss, *gnorm the gradient norm before clipping
+ * (either may be NULL). Returns 0 or -errno. */
+int lf_tcuda_step(lf_tcuda *t, long step, float lr, const int32_t *tok, const int32_t *tgt, int B, int T,
+                  double *loss, double *gnorm, lf_err *err);
+/* Forward only: adds the summed loss, the counted targets and the targets
+ * whose argmax is right to the three outputs. */
+int lf_tcuda_eval(lf_tcuda *t, const int32_t *tok, const int32_t *tgt, int B, int T,
+                  double *loss_sum, long *n_tgt, long *n_correct, lf_err *err);
+/* Copies parameters, moments and the last step's gradients (before
+ * clipping) to the host; any of the four may be NULL. */
+int lf_tcuda_get(lf_tcuda *t, float *p, float *m, float *v, float *grads, lf_err *err);
+
+/* The table the shared library hands to `llmfuse train` (dlopen). */
+typedef struct lf_tcuda_api {
+    int abi;   /* LF_TCUDA_ABI */
+    int (*devices)(void);
+    int (*create)(const lf_tcfg *, const lf_topt *, int, int, const float *, const float *,
+                  const float *, lf_tcuda **, lf_err *);
+    void (*destroy)(lf_tcuda *);
+    int (*step)(lf_tcuda *, long, float, const int32_t *, const int32_t *, int, int, double *,
+                double *, lf_err *);
+    int (*eval)(lf_tcuda *, const int32_t *, const int32_t *, int, int, double *, long *,
+                long *, lf_err *);
+    int (*get)(lf_tcuda *, float *, float *, float *, float *, lf_err *);
+} lf_tcuda_api;
+#define LF_TCUDA_ABI 1
+const lf_tcuda_api *lf_tcuda_api_get(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,203 @@
+/* test_train_cuda.c: the CUDA trainer against the CPU reference (ref.c):
+ * same initial weights, same batch -> loss, every tensor's gradient, the
+ * AdamW update and a short run of steps must agree within the tolerances
+ * below (bf16 matmul operands on the GPU, double on the CPU). Exits 77 (skip)
+ * without a GPU. Plain C (no cmocka): it runs on the GPU machine, which has
+ * no cmocka headers.
+ *
+ * Tolerances (stated, and printed with the measured values):
+ *   loss:       |gpu - cpu| / cpu            < 5e-3
+ *   gradients:  ||gpu - cpu|| / ||cpu||      < 3e-2 for the whole vector,
+ *                                            < 8e-2 for each tensor
+ *   update:     parameters whose step differs by more than 1% of lr < 2%
+ *               (AdamW's first step is lr*sign(g): only near-zero gradients
+ *               whose sign bf16 rounding flips may differ)
+ *   20 steps:   loss curves within 2e-2 relative at every step
+ *   eval:       summed loss within 5e-3 relative; target count equal
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/ref.h"
+#include "train/train.h"
+#include "train/train_cuda.h"
+
+static int failures;
+#define CHECK(cond, ...)                                    \
+    do {                                                    \
+        if (!(cond)) {                                      \
+            printf("FAIL: " __VA_ARGS__);                   \
+            printf("\n");                                   \
+            failures++;                                     \
+        }                                                   \
+    } while (0)
+
+static uint64_t rs = 99;
+static double urand(void)
+{
+    rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
+    return (rs >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static void one_config(const lf_tcfg *c, int B, int T)
+{
+    lf_toffs o;
+    lf_tcfg_offsets(c, &o);
+    size_t n = o.n, N = (size_t)B * T;
+    float *p0 = malloc(n * 4), *pc = malloc(n * 4), *pg = malloc(n * 4);
+    float *mc = calloc(n, 4), *vc = calloc(n, 4), *gg = malloc(n * 4);
+    uint8_t *mask = malloc(n);
+    lf_tmodel_init(c, 7, p0);
+    lf_tmodel_decay_mask(c, mask);
+    lf_tensor_desc d[64];
+    size_t nt = lf_tcfg_tensors(c, d, 64);
+    for (size_t t = 0; t < nt; t++)   /* norms away from 1 */
+        if (d[t].rows == 1)
+            for (size_t i = 0; i < d[t].cols; i++)
+                p0[d[t].off + i] = (float)(0.5 + urand());
+    int32_t *tok = malloc(N * 4), *tgt = malloc(N * 4);
+    for (size_t i = 0; i < N; i++) {
+        int t = (int)(i % T), b = (int)(i / T);
+        tok[i] = (int32_t)(urand() * c->vocab);
+        tgt[i] = (t < T / 4 || (b == 0 && t >= T - 3)) ? -1 : (int32_t)(urand() * c->vocab);
+    }
+    lf_topt opt;
+    lf_topt_default(&opt);
+    opt.lr = 1e-3f;
+    opt.warmup = 1;
+    opt.total_steps = 100;
+    printf("config: L=%d D=%d H=%d KV=%d hd=%d F=%d V=%d tied=%d, batch %dx%d, %zu params\n",
+           c->n_layer, c->dim, c->n_head, c->n_kv, c->head_dim, c->ffn, c->vocab, c->tied, B, T,
+           n);
+
+    /* CPU: loss and gradients, then one step */
+    lf_tref *r;
+    lf_err err = {0};
+    if (lf_tref_new(c, (int)N, T, &r, &err)) {
+        printf("FAIL: %s\n", err.msg);
+        failures++;
+        return;
+    }
+    long cnt, correct;
+    double lc = lf_tref_forward(r, p0, tok, tgt, B, T, &cnt, &correct);
+    lf_tref_backward(r, p0);
+    double *gc = malloc(n * sizeof(double));
+    memcpy(gc, lf_tref_grads(r), n * sizeof(double));
+    memcpy(pc, p0, n * 4);
+    double gnc;
+    lf_tref_step(r, &opt, 0, pc, mc, vc, mask, tok, tgt, B, T, &gnc);
+
+    /* GPU: the same step */
+    lf_tcuda *g;
+    if (lf_tcuda_new(c, &opt, (int)N, T, p0, NULL, NULL, &g, &err)) {
+        printf("FAIL: %s\n", err.msg);
+        failures++;
+        return;
+    }
+    double lg, gng;
+    if (lf_tcuda_step(g, 0, lf_topt_lr(&opt, 0), tok, tgt, B, T, &lg, &gng, &err) ||
+        lf_tcuda_get(g, pg, NULL, NULL, gg, &err)) {
+        printf("FAIL: %s\n", err.msg);
+        failures++;
+        return;
+    }
+    double lrel = fabs(lg - lc) / lc;
+    printf("  loss cpu %.6f gpu %.6f rel %.2e; grad norm cpu %.5f gpu %.5f\n", lc, lg, lrel, gnc,
+           gng);
+    CHECK(lrel < 5e-3, "loss differs: rel %.3g", lrel);
+    double num = 0, den = 0;
+    for (size_t t = 0; t < nt; t++) {
+        double tn = 0, td = 0;
+        for (size_t i = d[t].off; i < d[t].off + d[t].rows * d[t].cols; i++) {
+            double e = gg[i] - gc[i];
+            tn += e * e;
+            td += gc[i] * gc[i];
+        }
+        num += tn;
+        den += td;
+        double rel = td > 0 ? sqrt(tn / td) : sqrt(tn);
+        if (d[t].layer <= 0)
+            printf("  grad %-9s layer %2d: |cpu| %.3e rel err %.2e\n", d[t].kind, d[t].layer,
+                   sqrt(td), rel);
+        CHECK(rel < 8e-2, "grad of %s (layer %d) differs: rel %.3g", d[t].kind, d[t].layer, rel);
+    }
+    double grel = sqrt(num / den);
+    printf("  all gradients: rel err %.2e\n", grel);
+    CHECK(grel < 3e-2, "gradients differ: rel %.3g", grel);
+    size_t off = 0;
+    double maxd = 0;
+    float lr0 = lf_topt_lr(&opt, 0);
+    for (size_t i = 0; i < n; i++) {
+        double dd = fabs((double)pg[i] - pc[i]);
+        if (dd > 0.01 * lr0)
+            off++;
+        if (dd > maxd)
+            maxd = dd;
+    }
+    printf("  update: %zu of %zu parameters (%.3f%%) differ by > 1%% of lr; max diff %.2e (lr %.1e)\n",
+           off, n, 100.0 * off / n, maxd, lr0);
+    CHECK(off < 0.02 * n, "updates differ in %zu parameters", off);
+    CHECK(maxd <= 2.05 * lr0, "update differs by %.3g", maxd);
+
+    /* eval agrees with the forward */
+    double ls = 0;
+    long ng = 0, cg = 0;
+    memcpy(pc, p0, n * 4);
+    lf_tcuda_free(g);
+    if (lf_tcuda_new(c, &opt, (int)N, T, p0, NULL, NULL, &g, &err) ||
+        lf_tcuda_eval(g, tok, tgt, B, T, &ls, &ng, &cg, &err)) {
+        printf("FAIL: %s\n", err.msg);
+        failures++;
+        return;
+    }
+    printf("  eval: loss cpu %.6f gpu %.6f; targets %ld/%ld; right %ld/%ld\n", lc, ls / ng, cnt,
+           ng, correct, cg);
+    CHECK(ng == cnt, "eval target count %ld vs %ld", ng, cnt);
+    CHECK(fabs(ls / ng - lc) / lc < 5e-3, "eval loss differs");
+
+    /* 20 steps on the same batch from the same start */
+    memset(mc, 0, n * 4);
+    memset(vc, 0, n * 4);
+    double worst = 0, first_c = 0, last_c = 0, last_g = 0;
+    for (long s = 0; s < 20; s++) {
+        double a = lf_tref_step(r, &opt, s, pc, mc, vc, mask, tok, tgt, B, T, NULL), b;
+        if (lf_tcuda_step(g, s, lf_topt_lr(&opt, s), tok, tgt, B, T, &b, NULL, &err)) {
+            printf("FAIL: %s\n", err.msg);
+            failures++;
+            break;
+        }
+        double e = fabs(a - b) / a;
+        if (e > worst)
+            worst = e;
+        if (s == 0)
+            first_c = a;
+        last_c = a;
+        last_g = b;
+    }
+    printf("  20 steps: cpu %.4f -> %.4f, gpu -> %.4f; worst rel diff %.2e\n", first_c, last_c,
+           last_g, worst);
+    CHECK(worst < 2e-2, "loss curves diverge: %.3g", worst);
+    CHECK(last_c < first_c, "loss did not fall");
+    lf_tcuda_free(g);
+    lf_tref_free(r);
+    free(p0); free(pc); free(pg); free(mc); free(vc); free(gg); free(mask); free(gc);
+    free(tok); free(tgt);
+}
+
+int main(void)
+{
+    if (lf_tcuda_devices() < 1) {
+        printf("no CUDA device: skipped\n");
+        return 77;
+    }
+    lf_tcfg a = {.n_layer = 2, .dim = 96, .n_head = 4, .n_kv = 2, .head_dim = 16, .ffn = 160,
+                 .ctx = 64, .vocab = 97, .rope_base = 10000.0f, .eps = 1e-6f, .tied = 0};
+    one_config(&a, 4, 32);
+    lf_tcfg b = {.n_layer = 2, .dim = 128, .n_head = 2, .n_kv = 2, .head_dim = 64, .ffn = 256,
+                 .ctx = 64, .vocab = 300, .rope_base = 1e6f, .eps = 1e-6f, .tied = 1};
+    one_config(&b, 3, 48);
+    printf(failures ? "%d check(s) FAILED\n" : "all checks passed\n", failures);
+    return failures ? 1 : 0;
+}
