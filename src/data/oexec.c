@@ -172,6 +172,43 @@ static int do_handle_op(lf_state **st, const lf_call *c, slots *s, lf_rows *rows
     return rc < 0 ? rc : 0;
 }
 
+/* chown(2) of a regular file: Linux drops set-user-ID, and set-group-ID
+ * where group execute is set, whoever calls; FUSE sends that as a mode
+ * change in the same setattr, which libfuse passes on as chmod before
+ * chown: two rows. */
+static int do_chown(lf_state **st, const lf_call *c, lf_rows *rows)
+{
+    const lf_node *n = lf_state_lookup(*st, c->path, NULL);
+    lf_op op;
+    int rc;
+    if (n && n->kind == LF_NODE_FILE) {
+        unsigned m = n->mode;
+        if (m & S_ISUID)
+            m &= ~(unsigned)S_ISUID;
+        if ((m & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+            m &= ~(unsigned)S_ISGID;
+        if (m != n->mode) {
+            memset(&op, 0, sizeof op);
+            op.kind = LF_OP_CHMOD;
+            op.fh = -1;
+            op.uid = op.gid = -1;
+            op.mode = S_IFREG | m;
+            rc = set_path(&op, c->path);
+            if (!rc)
+                rc = step(st, &op, rows, NULL);
+            lf_op_free(&op);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    n = lf_state_lookup(*st, c->path, NULL);
+    rc = lf_call_op(c, type_bits(n), &op);
+    if (!rc)
+        rc = step(st, &op, rows, NULL);
+    lf_op_free(&op);
+    return rc;
+}
+
 int lf_oexec_run(lf_state **st, const lf_cmd *cmd, lf_rows *rows)
 {
     slots s;
@@ -200,6 +237,9 @@ int lf_oexec_run(lf_state **st, const lf_cmd *cmd, lf_rows *rows)
             lf_op_free(&op);
             break;
         }
+        case LF_CALL_CHOWN:
+            rc = do_chown(st, c, rows);
+            break;
         default: {
             const lf_node *n = lf_state_lookup(*st, c->path, NULL);
             lf_op op;

@@ -390,7 +390,8 @@ static void op_close(plan *p, int slot)
         c->slot = slot;
 }
 
-static const unsigned FILE_MODES[] = {0644, 0644, 0644, 0600, 0664, 0755, 0700, 0444, 0640, 0400, 0666};
+static const unsigned FILE_MODES[] = {0644, 0644, 0644, 0600, 0664, 0755, 0700, 0444, 0640, 0400,
+                                       0666, 04755, 02755, 06750, 02644, 0000};
 static const unsigned DIR_MODES[] = {0755, 0755, 0755, 0700, 0775, 0750, 0777, 01777, 0555, 0711};
 
 static unsigned new_file_mode(plan *p, const char *name)
@@ -837,8 +838,9 @@ static int cmd_rename(plan *p)
     }
     char *dst = NULL;
     unsigned r = (unsigned)lf_rng_below(&p->w->rng, 100);
-    if (!dir && r < 12 && p->c.files.n > 1) {
-        const lf_node *v = pick(p, &p->c.files);
+    if (!dir && r < 12 && p->c.files.n + p->c.links.n > 1) {
+        uint64_t j = lf_rng_below(&p->w->rng, p->c.files.n + p->c.links.n);
+        const lf_node *v = j < p->c.files.n ? p->c.files.v[j] : p->c.links.v[j - p->c.files.n];
         if (v != src)
             dst = abspath(v);                    /* mv onto an existing file */
     } else if (dir && r < 12 && p->c.empty.n) {
@@ -901,7 +903,7 @@ static int plan_fail(plan *p)
     const lf_node *full = pick(p, &p->c.full);
     const lf_node *any = f ? f : sd;
     for (int tries = 0; tries < 20; tries++) {
-        switch (lf_rng_below(r, 24)) {
+        switch (lf_rng_below(r, 30)) {
         case 0: /* mkdir existing: EEXIST */
             if (!any)
                 continue;
@@ -1090,6 +1092,60 @@ static int plan_fail(plan *p)
                 add(p, LF_CALL_UNLINK, strdup(p->tmp.data));
             }
             free(a);
+            return p->rc;
+        }
+        case 24: { /* a directory onto its own parent: ENOTEMPTY */
+            if (!sd || !sd->parent->parent)
+                continue;
+            lf_call *c = add(p, LF_CALL_RENAME, abspath(sd));
+            set_path2(p, c, abspath(sd->parent));
+            return p->rc;
+        }
+        case 25: { /* a name longer than NAME_MAX: ENAMETOOLONG */
+            lf_buf_reset(&p->tmp);
+            long n = lf_rng_range(r, 256, 300);
+            for (long i = 0; i < n; i++)
+                lf_buf_putc(&p->tmp, (char)('a' + i % 26));
+            char *path = join(dir, p->tmp.data);
+            if (lf_rng_pct(r, 50)) {
+                mkdir_call(p, path, 0755);
+            } else {
+                op_open(p, path, O_WRONLY | O_CREAT, 0644, 0);
+                op_close(p, 0);
+            }
+            return p->rc;
+        }
+        case 26: { /* ln -s "" NAME: ENOENT */
+            lf_call *c = add(p, LF_CALL_SYMLINK, missing_in(p, dir, false));
+            set_path2(p, c, strdup(""));
+            return p->rc;
+        }
+        case 27: { /* rmdir of a symlink: ENOTDIR */
+            const lf_node *l = pick(p, &p->c.links);
+            if (!l)
+                continue;
+            add(p, LF_CALL_RMDIR, abspath(l));
+            return p->rc;
+        }
+        case 28: { /* chmod through a file: ENOTDIR */
+            if (!f)
+                continue;
+            char *a = abspath(f);
+            if (a) {
+                lf_buf_reset(&p->tmp);
+                lf_buf_printf(&p->tmp, "%s/x", a);
+                lf_call *c = add(p, LF_CALL_CHMOD, strdup(p->tmp.data));
+                if (c)
+                    c->mode = 0600;
+            }
+            free(a);
+            return p->rc;
+        }
+        case 29: { /* mkdir over a symlink: EEXIST */
+            const lf_node *l = pick(p, &p->c.links);
+            if (!l)
+                continue;
+            mkdir_call(p, abspath(l), 0755);
             return p->rc;
         }
         }
