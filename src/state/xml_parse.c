@@ -216,8 +216,8 @@ static int parse_ref(parser *p, lf_buf *b)
         {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''},
     };
     int rc;
-    if (rl > 1 && r[0] == '#') {
-        bool hex = r[1] == 'x';
+    if (rl >= 1 && r[0] == '#') {
+        bool hex = rl > 1 && r[1] == 'x';
         size_t i = hex ? 2 : 1;
         if (i >= rl)
             return fail(p, at, "empty character reference");
@@ -467,6 +467,13 @@ static int check_repr(parser *p, int a)
     return 0;
 }
 
+static void restore_path(parser *p, size_t len)
+{
+    p->path.len = len;
+    if (p->path.data)
+        p->path.data[len] = 0;
+}
+
 /* Builds the node of a directory/file/symlink start tag and links it into
  * the tree. parent is NULL for the root. */
 static int make_node(parser *p, int el, size_t at, lf_node *parent, lf_node **out)
@@ -474,6 +481,7 @@ static int make_node(parser *p, int el, size_t at, lf_node *parent, lf_node **ou
     int rc;
     const char *name = NULL, *owner = NULL, *group = NULL, *mtime = NULL;
     unsigned mode = 0755;
+    size_t keep = p->path.len;           /* the parent's path */
     for (int a = A_NAME; a <= A_TARGET; a++)
         if (a != A_MODE && a != A_SIZE && a != A_MTIME && p->have[a] && (rc = check_repr(p, a)))
             return rc;
@@ -527,23 +535,21 @@ static int make_node(parser *p, int el, size_t at, lf_node *parent, lf_node **ou
         if (path && !(plen == 1 && path[0] == '/') && !(p->mode == LF_PARSE_LENIENT && plen == 0))
             return fail(p, at, "the root directory's path must be '/', not '%s'", excerpt(p, path, plen));
     } else {
+        for (size_t i = 0; i < nl; i++)   /* a name defaulted from the path is unchecked */
+            if (((unsigned char)name[i] < 0x20 && !is_ws((unsigned char)name[i])) || name[i] == 0x7F)
+                return fail(p, at, "name holds control byte 0x%02x", (unsigned char)name[i]);
         if (nl == 0 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || memchr(name, '/', nl))
             return fail(p, p->have[A_NAME] ? p->aat[A_NAME] : at, "invalid name '%s'", excerpt(p, name, nl));
         if (nl > LF_STATE_MAX_NAME)
             return fail(p, p->have[A_NAME] ? p->aat[A_NAME] : at, "name longer than %d bytes",
                         LF_STATE_MAX_NAME);
         /* the path this element must have: parent's path + "/" + name */
-        size_t keep = p->path.len;
         if ((keep && (rc = lf_buf_putc(&p->path, '/'))) || (rc = lf_buf_append(&p->path, name, nl)))
             return oom(p, rc);
         if (path && (plen != p->path.len || memcmp(path, p->path.data, plen) != 0)) {
             const char *want = excerpt(p, p->path.data, p->path.len);
             return fail(p, p->aat[A_PATH], "path '%s' disagrees with its place in the tree ('%s')",
                         excerpt(p, path, plen), want);
-        }
-        if (el != E_DIR) {               /* only directories extend the path */
-            p->path.len = keep;
-            p->path.data[keep] = 0;
         }
     }
 
@@ -570,6 +576,8 @@ static int make_node(parser *p, int el, size_t at, lf_node *parent, lf_node **ou
             return fail(p, at, "duplicate path '%s'", excerpt(p, p->path.data, p->path.len));
         return oom(p, rc);
     }
+    if (parent && el != E_DIR)           /* only directories extend the path */
+        restore_path(p, keep);
     *out = n;
     return 0;
 }
@@ -602,9 +610,7 @@ static int close_top(parser *p)
         break;
     case E_DIR:
         p->dirs--;
-        p->path.len = f->path_len;
-        if (p->path.data)
-            p->path.data[f->path_len] = 0;
+        restore_path(p, f->path_len);
         break;
     case E_FILE:
         if (f->size >= 0 && (size_t)f->size != f->node->size) {
