@@ -1,0 +1,384 @@
+/* forward.c: the Qwen3 forward pass over a batch of tokens, in the order the
+ * data flows (HF modeling_qwen3.py / llama.cpp's qwen3 graph):
+ *
+ *   x = token_embd[tok]                                  [T, dim]
+ *   per layer:
+ *     h = rmsnorm(x) * attn_norm
+ *     q = h Wq  [T, n_head, hd]   k = h Wk  [T, n_kv, hd]   v = h Wv  [T, n_kv, hv]
+ *     q, k = rmsnorm per head (q_norm, k_norm), then RoPE (NEOX, rotate half)
+ *     K/V cache <- k, v at positions pos..pos+T-1
+ *     a = softmax(q K^T / sqrt(hd), causal) V  (GQA: head h reads kv head h / (n_head/n_kv))
+ *     x += a Wo
+ *     h = rmsnorm(x) * ffn_norm
+ *     x += (silu(h Wgate) * (h Wup)) Wdown
+ *   logits = (rmsnorm(x) * output_norm) Woutput          [T or 1, vocab]
+ *
+ * Matrix products and attention run on the context's pool, split by output
+ * rows (or by (token, head) pairs), so each value is computed by one worker
+ * in a fixed order: batched and one-token runs, and any thread count, give
+ * identical bits (kernels.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lm/model.h"
+#include "lm/pool.h"
+
+struct lf_ctx {
+    const lf_model *m;
+    const lf_kern *k;
+    lf_pool *pool;
+    bool own_pool;
+    int n_ctx, max_batch, pos;
+    bool kv_f16;
+    int32_t *tokens;      /* [n_ctx] the tokens in the cache */
+    void *kc, *vc;        /* [n_layer][n_kv][n_ctx][hd] (f32 or f16), V with hv */
+    /* scratch for max_batch tokens */
+    float *x;             /* [B, dim] residual stream */
+    float *h;             /* [B, max(dim, n_head*hv)] normed input / attention output */
+    float *q;             /* [B, n_head*hd] */
+    float *kk;            /* [B, n_kv*hd] */
+    float *vv;            /* [B, n_kv*hv] */
+    float *o;             /* [B, dim] matmul output added to x */
+    float *f1, *f2;       /* [B, n_ff] gate and up */
+    float *rope;          /* [B, hd] cos (first half) and sin (second half) per token */
+    float *scores;        /* [nth, n_ctx] attention weights per worker */
+};
+
+/* --- matrix products on the pool: up to 3 independent ones per dispatch. */
+
+typedef struct mm_spec {
+    const lf_wmat *w;
+    const float *x;
+    size_t ldx;
+    float *y;
+    size_t ldy;
+} mm_spec;
+
+typedef struct mm_job {
+    const lf_kern *k;
+    int T, n;
+    mm_spec s[3];
+} mm_job;
+
+static void mm_worker(void *arg, int ith, int nth)
+{
+    mm_job *j = arg;
+    for (int i = 0; i < j->n; i++) {
+        int64_t a, b;
+        lf_pool_split(j->s[i].w->n_out, ith, nth, 16, &a, &b);
+        if (a < b)
+            j->k->matmul(j->s[i].w, j->s[i].x, j->s[i].ldx, j->s[i].y, j->s[i].ldy, j->T, a, b);
+    }
+}
+
+static void matmul(lf_ctx *c, int T, int n, const mm_spec *s)
+{
+    mm_job j = {.k = c->k, .T = T, .n = n};
+    memcpy(j.s, s, (size_t)n * sizeof *s);
+    lf_pool_run(c->pool, mm_worker, &j);
+}
+
+/* --- attention on the pool: (token, head) pairs split among workers. */
+
+typedef struct att_job {
+    lf_ctx *c;
+    int layer, T, pos0;
+} att_job;
+
+static void att_worker(void *arg, int ith, int nth)
+{
+    att_job *j = arg;
+    lf_ctx *c = j->c;
+    const lf_model_cfg *cf = &c->m->cfg;
+    const lf_kern *k = c->k;
+    int hd = cf->head_dim, hv = cf->v_head_dim, nh = cf->n_head, nkv = cf->n_kv_head;
+    int grp = nh / nkv;
+    float scale = 1.0f / sqrtf((float)hd);
+    float *s = c->scores + (size_t)ith * c->n_ctx;
+    size_t kstride = (size_t)c->n_ctx * hd, vstride = (size_t)c->n_ctx * hv;
+    size_t esz = c->kv_f16 ? 2 : 4;
+    const uint8_t *kl = (const uint8_t *)c->kc + (size_t)j->layer * nkv * kstride * esz;
+    const uint8_t *vl = (const uint8_t *)c->vc + (size_t)j->layer * nkv * vstride * esz;
+    int64_t a, b;
+    lf_pool_split((int64_t)j->T * nh, ith, nth, 1, &a, &b);
+    for (int64_t i = a; i < b; i++) {
+        int t = (int)(i / nh), h = (int)(i % nh), kvh = h / grp;
+        int np = j->pos0 + t + 1; /* causal: keys 0..pos */
+        const float *q = c->q + (size_t)t * nh * hd + (size_t)h * hd;
+        float *out = c->h + (size_t)t * nh * hv + (size_t)h * hv;
+        const uint8_t *kh = kl + (size_t)kvh * kstride * esz;
+        const uint8_t *vh = vl + (size_t)kvh * vstride * esz;
+        for (int p = 0; p < np; p++)
+            s[p] = (c->kv_f16 ? k->dot_f16((const uint16_t *)kh + (size_t)p * hd, q, hd)
+                              : k->dot_f32((const float *)kh + (size_t)p * hd, q, hd)) * scale;
+        k->softmax(s, np);
+        memset(out, 0, (size_t)hv * sizeof(float));
+        for (int p = 0; p < np; p++) {
+            if (c->kv_f16)
+                k->axpy_f16(out, s[p], (const uint16_t *)vh + (size_t)p * hv, hv);
+            else
+                k->axpy_f32(out, s[p], (const float *)vh + (size_t)p * hv, hv);
+        }
+    }
+}
+
+/* --- per-token pieces (cheap; run on the calling thread). */
+
+/* NEOX RoPE on one head vector v[hd] with cs = {cos[hd/2], sin[hd/2]}. */
+static void rope_apply(float *v, const float *cs, int hd)
+{
+    int half = hd / 2;
+    const float *cosv = cs, *sinv = cs + half;
+    for (int i = 0; i < half; i++) {
+        float x0 = v[i], x1 = v[i + half];
+        v[i] = x0 * cosv[i] - x1 * sinv[i];
+        v[i + half] = x0 * sinv[i] + x1 * cosv[i];
+    }
+}
+
+/* cos/sin table for positions pos0..pos0+T-1, as HF computes it in fp32:
+ * inv_freq[i] = 1 / theta^(2i/hd), angle = pos * inv_freq[i]. */
+static void rope_table(lf_ctx *c, int pos0, int T)
+{
+    int hd = c->m->cfg.head_dim, half = hd / 2;
+    float theta = c->m->cfg.rope_theta;
+    for (int t = 0; t < T; t++) {
+        float *cs = c->rope + (size_t)t * hd;
+        for (int i = 0; i < half; i++) {
+            float inv = 1.0f / powf(theta, (float)(2 * i) / (float)hd);
+            float ang = (float)(pos0 + t) * inv;
+            cs[i] = cosf(ang);
+            cs[half + i] = sinf(ang);
+        }
+    }
+}
+
+static void kv_store(lf_ctx *c, int layer, int pos0, int T)
+{
+    const lf_model_cfg *cf = &c->m->cfg;
+    int hd = cf->head_dim, hv = cf->v_head_dim, nkv = cf->n_kv_head;
+    size_t kstride = (size_t)c->n_ctx * hd, vstride = (size_t)c->n_ctx * hv;
+    for (int t = 0; t < T; t++)
+        for (int h = 0; h < nkv; h++) {
+            const float *ks = c->kk + (size_t)t * nkv * hd + (size_t)h * hd;
+            const float *vs = c->vv + (size_t)t * nkv * hv + (size_t)h * hv;
+            size_t ko = ((size_t)layer * nkv + h) * kstride + (size_t)(pos0 + t) * hd;
+            size_t vo = ((size_t)layer * nkv + h) * vstride + (size_t)(pos0 + t) * hv;
+            if (c->kv_f16) {
+                uint16_t *kd = (uint16_t *)c->kc + ko, *vd = (uint16_t *)c->vc + vo;
+                for (int i = 0; i < hd; i++)
+                    kd[i] = lf_f32_to_f16(ks[i]);
+                for (int i = 0; i < hv; i++)
+                    vd[i] = lf_f32_to_f16(vs[i]);
+            } else {
+                memcpy((float *)c->kc + ko, ks, (size_t)hd * sizeof(float));
+                memcpy((float *)c->vc + vo, vs, (size_t)hv * sizeof(float));
+            }
+        }
+}
+
+static void add_rows(float *x, const float *o, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] += o[i];
+}
+
+/* One chunk of T <= max_batch tokens at c->pos. */
+static void forward_chunk(lf_ctx *c, const int32_t *tok, int T, bool all_logits, float *logits)
+{
+    const lf_model *m = c->m;
+    const lf_model_cfg *cf = &m->cfg;
+    const lf_kern *k = c->k;
+    int dim = cf->dim, hd = cf->head_dim, hv = cf->v_head_dim, nh = cf->n_head,
+        nkv = cf->n_kv_head, nff = cf->n_ff;
+    size_t qd = (size_t)nh * hd, kd = (size_t)nkv * hd, vd = (size_t)nkv * hv,
+           ad = (size_t)nh * hv;
+    int pos0 = c->pos;
+
+    for (int t = 0; t < T; t++) {
+        const uint8_t *row = (const uint8_t *)m->tok_embd.data + (size_t)tok[t] * m->tok_embd.row_bytes;
+        lf_row_to_f32(m->tok_embd.type, row, c->x + (size_t)t * dim, dim);
+    }
+    rope_table(c, pos0, T);
+
+    for (int l = 0; l < cf->n_layer; l++) {
+        const lf_layer *L = &m->layers[l];
+        for (int t = 0; t < T; t++)
+            k->rmsnorm(c->h + (size_t)t * dim, c->x + (size_t)t * dim, L->attn_norm, dim, cf->eps);
+        mm_spec qkv[3] = {
+            {&L->wq, c->h, (size_t)dim, c->q, qd},
+            {&L->wk, c->h, (size_t)dim, c->kk, kd},
+            {&L->wv, c->h, (size_t)dim, c->vv, vd},
+        };
+        matmul(c, T, 3, qkv);
+        for (int t = 0; t < T; t++) {
+            const float *cs = c->rope + (size_t)t * hd;
+            for (int h = 0; h < nh; h++) {
+                float *v = c->q + (size_t)t * qd + (size_t)h * hd;
+                k->rmsnorm(v, v, L->q_norm, hd, cf->eps);
+                rope_apply(v, cs, hd);
+            }
+            for (int h = 0; h < nkv; h++) {
+                float *v = c->kk + (size_t)t * kd + (size_t)h * hd;
+                k->rmsnorm(v, v, L->k_norm, hd, cf->eps);
+                rope_apply(v, cs, hd);
+            }
+        }
+        kv_store(c, l, pos0, T);
+        att_job aj = {.c = c, .layer = l, .T = T, .pos0 = pos0};
+        lf_pool_run(c->pool, att_worker, &aj);  /* -> c->h [T, nh*hv] */
+        mm_spec wo = {&L->wo, c->h, ad, c->o, (size_t)dim};
+        matmul(c, T, 1, &wo);
+        add_rows(c->x, c->o, (size_t)T * dim);
+
+        for (int t = 0; t < T; t++)
+            k->rmsnorm(c->h + (size_t)t * dim, c->x + (size_t)t * dim, L->ffn_norm, dim, cf->eps);
+        mm_spec gu[2] = {
+            {&L->gate, c->h, (size_t)dim, c->f1, (size_t)nff},
+            {&L->up, c->h, (size_t)dim, c->f2, (size_t)nff},
+        };
+        matmul(c, T, 2, gu);
+        k->swiglu(c->f1, c->f2, T * nff);
+        mm_spec dn = {&L->down, c->f1, (size_t)nff, c->o, (size_t)dim};
+        matmul(c, T, 1, &dn);
+        add_rows(c->x, c->o, (size_t)T * dim);
+    }
+
+    memcpy(c->tokens + pos0, tok, (size_t)T * sizeof *tok);
+    c->pos = pos0 + T;
+    if (!logits)
+        return;
+    int t0 = all_logits ? 0 : T - 1, n = T - t0;
+    for (int t = t0; t < T; t++)
+        k->rmsnorm(c->h + (size_t)(t - t0) * dim, c->x + (size_t)t * dim, m->out_norm, dim, cf->eps);
+    mm_spec out = {&m->output, c->h, (size_t)dim, logits, (size_t)cf->vocab};
+    matmul(c, n, 1, &out);
+}
+
+int lf_forward(lf_ctx *c, const int32_t *tokens, int n, bool all_logits, float *logits,
+               lf_err *err)
+{
+    int vocab = c->m->cfg.vocab;
+    if (n <= 0)
+        return lf_err_set(err, EINVAL, "forward: no tokens");
+    if (n > c->n_ctx - c->pos)
+        return lf_err_set(err, ENOSPC, "forward: %d tokens at position %d exceed the context of %d",
+                          n, c->pos, c->n_ctx);
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= vocab)
+            return lf_err_set(err, EINVAL, "forward: token id %d outside the vocabulary (%d)",
+                              (int)tokens[i], vocab);
+    for (int i = 0; i < n; i += c->max_batch) {
+        int T = n - i < c->max_batch ? n - i : c->max_batch;
+        bool last = i + T == n;
+        float *lg = NULL;
+        if (logits && all_logits)
+            lg = logits + (size_t)i * vocab;
+        else if (logits && last)
+            lg = logits;
+        forward_chunk(c, tokens + i, T, all_logits, lg);
+    }
+    return 0;
+}
+
+int lf_ctx_new(const lf_model *m, const lf_ctx_opts *o, lf_ctx **out, lf_err *err)
+{
+    lf_ctx_opts def = {0};
+    if (!o)
+        o = &def;
+    const lf_model_cfg *cf = &m->cfg;
+    lf_ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return lf_err_set(err, ENOMEM, "ctx: out of memory");
+    c->m = m;
+    c->k = o->kern ? o->kern : lf_kern_best();
+    c->n_ctx = o->n_ctx > 0 ? o->n_ctx : (cf->n_ctx < 8192 ? cf->n_ctx : 8192);
+    c->max_batch = o->max_batch > 0 ? o->max_batch : 256;
+    c->kv_f16 = o->kv_f16;
+    int rc = 0;
+    if (o->pool) {
+        c->pool = o->pool;
+    } else {
+        if ((rc = lf_pool_new(o->threads, &c->pool, err)))
+            goto fail;
+        c->own_pool = true;
+    }
+    size_t B = (size_t)c->max_batch, esz = c->kv_f16 ? 2 : 4;
+    size_t hdim = (size_t)cf->n_head * cf->v_head_dim;
+    if (hdim < (size_t)cf->dim)
+        hdim = (size_t)cf->dim;
+    c->tokens = malloc((size_t)c->n_ctx * sizeof *c->tokens);
+    c->kc = malloc((size_t)cf->n_layer * cf->n_kv_head * c->n_ctx * cf->head_dim * esz);
+    c->vc = malloc((size_t)cf->n_layer * cf->n_kv_head * c->n_ctx * cf->v_head_dim * esz);
+    c->x = malloc(B * cf->dim * sizeof(float));
+    c->h = malloc(B * hdim * sizeof(float));
+    c->q = malloc(B * cf->n_head * cf->head_dim * sizeof(float));
+    c->kk = malloc(B * cf->n_kv_head * cf->head_dim * sizeof(float));
+    c->vv = malloc(B * cf->n_kv_head * cf->v_head_dim * sizeof(float));
+    c->o = malloc(B * cf->dim * sizeof(float));
+    c->f1 = malloc(B * cf->n_ff * sizeof(float));
+    c->f2 = malloc(B * cf->n_ff * sizeof(float));
+    c->rope = malloc(B * cf->head_dim * sizeof(float));
+    c->scores = malloc((size_t)lf_pool_size(c->pool) * c->n_ctx * sizeof(float));
+    if (!c->tokens || !c->kc || !c->vc || !c->x || !c->h || !c->q || !c->kk || !c->vv || !c->o ||
+        !c->f1 || !c->f2 || !c->rope || !c->scores) {
+        rc = lf_err_set(err, ENOMEM, "ctx: out of memory for a context of %d positions", c->n_ctx);
+        goto fail;
+    }
+    *out = c;
+    return 0;
+fail:
+    lf_ctx_free(c);
+    return rc;
+}
+
+void lf_ctx_free(lf_ctx *c)
+{
+    if (!c)
+        return;
+    if (c->own_pool)
+        lf_pool_free(c->pool);
+    free(c->tokens);
+    free(c->kc);
+    free(c->vc);
+    free(c->x);
+    free(c->h);
+    free(c->q);
+    free(c->kk);
+    free(c->vv);
+    free(c->o);
+    free(c->f1);
+    free(c->f2);
+    free(c->rope);
+    free(c->scores);
+    free(c);
+}
+
+int lf_ctx_pos(const lf_ctx *c)
+{
+    return c->pos;
+}
+
+int lf_ctx_capacity(const lf_ctx *c)
+{
+    return c->n_ctx;
+}
+
+const int32_t *lf_ctx_tokens(const lf_ctx *c)
+{
+    return c->tokens;
+}
+
+const lf_model *lf_ctx_model(const lf_ctx *c)
+{
+    return c->m;
+}
+
+void lf_ctx_truncate(lf_ctx *c, int pos)
+{
+    if (pos < 0)
+        pos = 0;
+    if (pos < c->pos)
+        c->pos = pos;
+}

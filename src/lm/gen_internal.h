@@ -1,0 +1,31 @@
+/* gen_internal.h: the state of one lf_generate call, shared by the plain
+ * decoding loop (generate.c) and the speculative one (spec.c). */
+#ifndef LF_LM_GEN_INTERNAL_H
+#define LF_LM_GEN_INTERNAL_H
+
+#include "lm/generate.h"
+
+typedef struct lf_gen_run {
+    lf_ctx *c;
+    const lf_tok *tok;
+    const lf_gen_opts *o;
+    lf_ids *ids;          /* may be NULL */
+    lf_buf *text;         /* may be NULL */
+    lf_gen_stats *st;
+    size_t n_emitted;
+    size_t scan_from;     /* text offset from which stop strings are searched */
+    float *logits;        /* [(spec_max + 1) * vocab] */
+} lf_gen_run;
+
+/* Emits token t (appends id and text, checks eos, stop strings and the
+ * token cap). Returns 1 when generation is over (st->stop set), 0 to go
+ * on, or a negative errno. */
+int lf_gen_emit(lf_gen_run *r, int32_t t, lf_err *err);
+
+/* Greedy decoding with copy-speculation, starting from the pending token
+ * first (already emitted, not yet in the cache). Returns 0 or -errno. */
+int lf_spec_decode(lf_gen_run *r, int32_t first, lf_err *err);
+
+double lf_gen_now(void);
+
+#endif

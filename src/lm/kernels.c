@@ -1,0 +1,187 @@
+/* kernels.c: the reference kernels in plain C (the spec the SIMD variants are
+ * tested against) and the run-time choice of a kernel table. */
+#include "lm/kernels.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void lf_row_to_f32(lf_ggml_type t, const void *row, float *dst, int64_t n)
+{
+    switch (t) {
+    case LF_GGML_F32:
+        memcpy(dst, row, (size_t)n * sizeof(float));
+        break;
+    case LF_GGML_F16: {
+        const uint16_t *p = row;
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = lf_f16_to_f32(p[i]);
+        break;
+    }
+    case LF_GGML_BF16: {
+        const uint16_t *p = row;
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = lf_bf16_to_f32(p[i]);
+        break;
+    }
+    case LF_GGML_Q8_0: {
+        const uint8_t *b = row;
+        for (int64_t i = 0; i < n; i += LF_Q8_0_BLOCK, b += LF_Q8_0_BYTES) {
+            uint16_t dh;
+            memcpy(&dh, b, 2);
+            float d = lf_f16_to_f32(dh);
+            const int8_t *q = (const int8_t *)(b + 2);
+            for (int j = 0; j < LF_Q8_0_BLOCK; j++)
+                dst[i + j] = d * (float)q[j];
+        }
+        break;
+    }
+    }
+}
+
+/* One dot product of a weight row with x, in plain sequential order
+ * (Q8_0: per block, sum q*x then scale by d). */
+static float ref_row_dot(const lf_wmat *w, const void *row, const float *x)
+{
+    int64_t n = w->n_in;
+    float acc = 0.0f;
+    switch (w->type) {
+    case LF_GGML_F32: {
+        const float *p = row;
+        for (int64_t i = 0; i < n; i++)
+            acc += p[i] * x[i];
+        break;
+    }
+    case LF_GGML_F16: {
+        const uint16_t *p = row;
+        for (int64_t i = 0; i < n; i++)
+            acc += lf_f16_to_f32(p[i]) * x[i];
+        break;
+    }
+    case LF_GGML_BF16: {
+        const uint16_t *p = row;
+        for (int64_t i = 0; i < n; i++)
+            acc += lf_bf16_to_f32(p[i]) * x[i];
+        break;
+    }
+    case LF_GGML_Q8_0: {
+        const uint8_t *b = row;
+        for (int64_t i = 0; i < n; i += LF_Q8_0_BLOCK, b += LF_Q8_0_BYTES) {
+            uint16_t dh;
+            memcpy(&dh, b, 2);
+            const int8_t *q = (const int8_t *)(b + 2);
+            float s = 0.0f;
+            for (int j = 0; j < LF_Q8_0_BLOCK; j++)
+                s += (float)q[j] * x[i + j];
+            acc += s * lf_f16_to_f32(dh);
+        }
+        break;
+    }
+    }
+    return acc;
+}
+
+static void ref_matmul(const lf_wmat *w, const float *x, size_t ldx, float *y, size_t ldy,
+                       int T, int64_t r0, int64_t r1)
+{
+    for (int64_t o = r0; o < r1; o++) {
+        const void *row = (const uint8_t *)w->data + (size_t)o * w->row_bytes;
+        for (int t = 0; t < T; t++)
+            y[(size_t)t * ldy + (size_t)o] = ref_row_dot(w, row, x + (size_t)t * ldx);
+    }
+}
+
+static float ref_dot_f32(const float *a, const float *b, int n)
+{
+    float acc = 0.0f;
+    for (int i = 0; i < n; i++)
+        acc += a[i] * b[i];
+    return acc;
+}
+
+static float ref_dot_f16(const uint16_t *a, const float *b, int n)
+{
+    float acc = 0.0f;
+    for (int i = 0; i < n; i++)
+        acc += lf_f16_to_f32(a[i]) * b[i];
+    return acc;
+}
+
+static void ref_axpy_f32(float *y, float s, const float *x, int n)
+{
+    for (int i = 0; i < n; i++)
+        y[i] += s * x[i];
+}
+
+static void ref_axpy_f16(float *y, float s, const uint16_t *x, int n)
+{
+    for (int i = 0; i < n; i++)
+        y[i] += s * lf_f16_to_f32(x[i]);
+}
+
+static void ref_rmsnorm(float *y, const float *x, const float *w, int n, float eps)
+{
+    float ss = 0.0f;
+    for (int i = 0; i < n; i++)
+        ss += x[i] * x[i];
+    float r = 1.0f / sqrtf(ss / (float)n + eps);
+    for (int i = 0; i < n; i++)
+        y[i] = x[i] * r * w[i];
+}
+
+static void ref_softmax(float *x, int n)
+{
+    float m = -INFINITY;
+    for (int i = 0; i < n; i++)
+        if (x[i] > m)
+            m = x[i];
+    float s = 0.0f;
+    for (int i = 0; i < n; i++) {
+        x[i] = expf(x[i] - m);
+        s += x[i];
+    }
+    float inv = 1.0f / s;
+    for (int i = 0; i < n; i++)
+        x[i] *= inv;
+}
+
+static void ref_swiglu(float *g, const float *u, int n)
+{
+    for (int i = 0; i < n; i++)
+        g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
+static const lf_kern ref_kern = {
+    .name = "ref",
+    .matmul = ref_matmul,
+    .dot_f32 = ref_dot_f32,
+    .dot_f16 = ref_dot_f16,
+    .axpy_f32 = ref_axpy_f32,
+    .axpy_f16 = ref_axpy_f16,
+    .rmsnorm = ref_rmsnorm,
+    .softmax = ref_softmax,
+    .swiglu = ref_swiglu,
+};
+
+const lf_kern *lf_kern_ref(void)
+{
+    return &ref_kern;
+}
+
+const lf_kern *lf_kern_best(void)
+{
+    const char *env = getenv("LF_KERNELS");
+    if (env) {
+        if (!strcmp(env, "ref"))
+            return lf_kern_ref();
+        if (!strcmp(env, "avx2") && lf_kern_avx2())
+            return lf_kern_avx2();
+        if (!strcmp(env, "avx512") && lf_kern_avx512())
+            return lf_kern_avx512();
+    }
+    if (lf_kern_avx512())
+        return lf_kern_avx512();
+    if (lf_kern_avx2())
+        return lf_kern_avx2();
+    return lf_kern_ref();
+}

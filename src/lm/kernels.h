@@ -1,0 +1,125 @@
+/* kernels.h: the numeric kernels of the inference engine: matrix products of
+ * weights (F32/F16/BF16/Q8_0) with fp32 activations, dot products, RMSNorm,
+ * softmax, SwiGLU. A plain C reference (kernels.c) is the spec; AVX2+FMA+F16C
+ * (kernels_avx2.c) and AVX-512 (kernels_avx512.c) variants are chosen at run
+ * time and tested against it with a tolerance (tests/unit/lm/test_kernels.c).
+ *
+ * Determinism contract (what copy-speculation and the thread pool rely on):
+ * within one kernel table, every output element is computed by one fixed
+ * sequence of operations that depends only on that element's inputs, never
+ * on how many tokens are in the batch, which rows are computed beside it, or
+ * which thread runs it. So a batched forward gives bit-identical logits to
+ * one-token steps, and any thread count gives identical bits.
+ * All kernels are pure functions of their arguments (thread-safe).
+ */
+#ifndef LF_LM_KERNELS_H
+#define LF_LM_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "lm/gguf.h"
+#include "lm/quant.h"
+
+/* A weight matrix used in place from the model file: n_out rows of n_in
+ * elements each (GGUF ne[0] = n_in, ne[1] = n_out), row o starting at
+ * data + o * row_bytes. Q8_0 rows are n_in/32 blocks of {f16 d; int8 q[32]}. */
+typedef struct lf_wmat {
+    const void *data;
+    lf_ggml_type type;
+    int64_t n_in, n_out;
+    size_t row_bytes;
+} lf_wmat;
+
+typedef struct lf_kern {
+    const char *name;
+    /* y[t*ldy + o] = sum_i W[o][i] * x[t*ldx + i] for t in [0,T), o in [r0,r1). */
+    void (*matmul)(const lf_wmat *w, const float *x, size_t ldx, float *y, size_t ldy,
+                   int T, int64_t r0, int64_t r1);
+    /* sum a[i]*b[i]; b is fp32, a fp32 or f16 (the KV cache). */
+    float (*dot_f32)(const float *a, const float *b, int n);
+    float (*dot_f16)(const uint16_t *a, const float *b, int n);
+    /* y[i] += s * x[i]. */
+    void (*axpy_f32)(float *y, float s, const float *x, int n);
+    void (*axpy_f16)(float *y, float s, const uint16_t *x, int n);
+    /* y[i] = x[i] / sqrt(mean(x^2) + eps) * w[i]; y may equal x. */
+    void (*rmsnorm)(float *y, const float *x, const float *w, int n, float eps);
+    /* In place: x[i] = exp(x[i] - max) / sum. */
+    void (*softmax)(float *x, int n);
+    /* In place: g[i] = silu(g[i]) * u[i]. */
+    void (*swiglu)(float *g, const float *u, int n);
+} lf_kern;
+
+/* The reference kernels (always available). */
+const lf_kern *lf_kern_ref(void);
+/* The SIMD tables, or NULL when the CPU (or the build) lacks the ISA. */
+const lf_kern *lf_kern_avx2(void);
+const lf_kern *lf_kern_avx512(void);
+/* The fastest table this CPU supports; the environment variable LF_KERNELS
+ * (ref, avx2, avx512) overrides the choice when that table is available. */
+const lf_kern *lf_kern_best(void);
+
+/* Scalar conversions (exact; f16 subnormals, inf and NaN handled). */
+static inline float lf_f16_to_f32(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+    if (exp == 0) {
+        if (man == 0) {
+            bits = sign;
+        } else { /* subnormal: normalise */
+            int e = -1;
+            do { man <<= 1; e++; } while (!(man & 0x400));
+            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3ff) << 13);
+        }
+    } else if (exp == 31) {
+        bits = sign | 0x7f800000u | (man << 13);
+    } else {
+        bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/* Round to nearest even; overflow gives inf. */
+static inline uint16_t lf_f32_to_f16(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000;
+    uint32_t ax = x & 0x7fffffffu;
+    if (ax >= 0x7f800000u) /* inf or NaN */
+        return (uint16_t)(sign | 0x7c00 | (ax > 0x7f800000u ? 0x200 : 0));
+    if (ax >= 0x477ff000u) /* rounds to >= 65536 */
+        return (uint16_t)(sign | 0x7c00);
+    if (ax < 0x38800000u) { /* subnormal or zero in f16 */
+        if (ax < 0x33000000u)
+            return (uint16_t)sign;
+        uint32_t e = ax >> 23, m = (ax & 0x7fffff) | 0x800000;
+        uint32_t shift = 126 - e;  /* 14..24 */
+        uint32_t r = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+        if (rem > half || (rem == half && (r & 1)))
+            r++;
+        return (uint16_t)(sign | r);
+    }
+    uint32_t r = ((ax - 0x38000000u) >> 13);
+    uint32_t rem = ax & 0x1fff;
+    if (rem > 0x1000 || (rem == 0x1000 && (r & 1)))
+        r++;
+    return (uint16_t)(sign | r);
+}
+
+static inline float lf_bf16_to_f32(uint16_t h)
+{
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/* Writes the n elements of one weight row (any supported type) as fp32. */
+void lf_row_to_f32(lf_ggml_type t, const void *row, float *dst, int64_t n);
+
+#endif

@@ -1,0 +1,264 @@
+/* kernels_simd.h: the SIMD kernels written once over a small vector
+ * vocabulary; kernels_avx2.c and kernels_avx512.c define that vocabulary
+ * (V, VL, V_* macros, the tile shape TR x TT and KFN) and include this file.
+ *
+ * matmul: every output element y[t][o] is one vector accumulator chain over
+ * the row in steps of VL (fma(w, x, acc)), reduced by V_REDUCE, plus a
+ * scalar tail; the tile shape only decides which chains run side by side, so
+ * a result never depends on batch size, row range or thread (kernels.h).
+ * Loop order: token chunks that stay in L2, then TR-row blocks whose weights
+ * stay in L1 while TT tokens at a time stream past them. */
+
+#ifndef KFN
+#error "include from kernels_avx2.c or kernels_avx512.c"
+#endif
+
+#include <math.h>
+
+/* Loads VL weights of row type TYPE at element i as fp32. Q8_0 is
+ * dequantised (d * q) before the FMA, so all types share one chain shape. */
+static inline __attribute__((always_inline)) V KFN(wload)(lf_ggml_type type, const uint8_t *row,
+                                                         int64_t i)
+{
+    switch (type) {
+    case LF_GGML_F16:
+        return V_LOAD_F16((const uint16_t *)row + i);
+    case LF_GGML_BF16:
+        return V_LOAD_BF16((const uint16_t *)row + i);
+    case LF_GGML_Q8_0: {
+        const uint8_t *b = row + (size_t)(i / LF_Q8_0_BLOCK) * LF_Q8_0_BYTES;
+        uint16_t dh;
+        memcpy(&dh, b, 2);
+        return V_MUL(V_SET1(lf_f16_to_f32(dh)), V_LOAD_I8((const int8_t *)(b + 2) + i % LF_Q8_0_BLOCK));
+    }
+    default:
+        return V_LOAD((const float *)row + i);
+    }
+}
+
+static float KFN(wscalar)(lf_ggml_type type, const uint8_t *row, int64_t i)
+{
+    switch (type) {
+    case LF_GGML_F16:
+        return lf_f16_to_f32(((const uint16_t *)row)[i]);
+    case LF_GGML_BF16:
+        return lf_bf16_to_f32(((const uint16_t *)row)[i]);
+    case LF_GGML_Q8_0: {
+        const uint8_t *b = row + (size_t)(i / LF_Q8_0_BLOCK) * LF_Q8_0_BYTES;
+        uint16_t dh;
+        memcpy(&dh, b, 2);
+        return lf_f16_to_f32(dh) * (float)((const int8_t *)(b + 2))[i % LF_Q8_0_BLOCK];
+    }
+    default:
+        return ((const float *)row)[i];
+    }
+}
+
+/* NR rows (starting at rows, stride rb) x NT tokens (x stride ldx) -> y. */
+static inline __attribute__((always_inline)) void
+KFN(tile)(lf_ggml_type type, int64_t n, const uint8_t *rows, size_t rb, const float *x,
+          size_t ldx, float *y, size_t ldy, const int NR, const int NT)
+{
+    V acc[TR][TT];
+#pragma GCC unroll 8
+    for (int r = 0; r < NR; r++)
+#pragma GCC unroll 8
+        for (int t = 0; t < NT; t++)
+            acc[r][t] = V_ZERO();
+    int64_t nv = n - n % VL;
+    for (int64_t i = 0; i < nv; i += VL) {
+        V xv[TT];
+#pragma GCC unroll 8
+        for (int t = 0; t < NT; t++)
+            xv[t] = V_LOAD(x + (size_t)t * ldx + i);
+#pragma GCC unroll 8
+        for (int r = 0; r < NR; r++) {
+            V wv = KFN(wload)(type, rows + (size_t)r * rb, i);
+#pragma GCC unroll 8
+            for (int t = 0; t < NT; t++)
+                acc[r][t] = V_FMA(wv, xv[t], acc[r][t]);
+        }
+    }
+    for (int r = 0; r < NR; r++)
+        for (int t = 0; t < NT; t++) {
+            float s = V_REDUCE(acc[r][t]);
+            const float *xt = x + (size_t)t * ldx;
+            for (int64_t i = nv; i < n; i++)
+                s += KFN(wscalar)(type, rows + (size_t)r * rb, i) * xt[i];
+            y[(size_t)t * ldy + (size_t)r] = s;
+        }
+}
+
+static inline __attribute__((always_inline)) void
+KFN(matmul_t)(const lf_wmat *w, lf_ggml_type type, const float *x, size_t ldx, float *y,
+              size_t ldy, int T, int64_t r0, int64_t r1)
+{
+    const uint8_t *base = w->data;
+    size_t rb = w->row_bytes;
+    int64_t n = w->n_in;
+    int tc = (int)((256 * 1024) / ((size_t)n * sizeof(float)));
+    tc -= tc % TT;
+    if (tc < TT)
+        tc = TT;
+    for (int t0 = 0; t0 < T; t0 += tc) {
+        int t1 = t0 + tc < T ? t0 + tc : T;
+        int64_t o = r0;
+        for (; o + TR <= r1; o += TR) {
+            const uint8_t *rows = base + (size_t)o * rb;
+            int t = t0;
+            for (; t + TT <= t1; t += TT)
+                KFN(tile)(type, n, rows, rb, x + (size_t)t * ldx, ldx, y + (size_t)t * ldy + o, ldy,
+                          TR, TT);
+            for (; t < t1; t++)
+                KFN(tile)(type, n, rows, rb, x + (size_t)t * ldx, ldx, y + (size_t)t * ldy + o, ldy,
+                          TR, 1);
+        }
+        for (; o < r1; o++) {
+            const uint8_t *rows = base + (size_t)o * rb;
+            int t = t0;
+            for (; t + TT <= t1; t += TT)
+                KFN(tile)(type, n, rows, rb, x + (size_t)t * ldx, ldx, y + (size_t)t * ldy + o, ldy,
+                          1, TT);
+            for (; t < t1; t++)
+                KFN(tile)(type, n, rows, rb, x + (size_t)t * ldx, ldx, y + (size_t)t * ldy + o, ldy,
+                          1, 1);
+        }
+    }
+}
+
+static void KFN(matmul)(const lf_wmat *w, const float *x, size_t ldx, float *y, size_t ldy, int T,
+                        int64_t r0, int64_t r1)
+{
+    switch (w->type) {
+    case LF_GGML_F16:
+        KFN(matmul_t)(w, LF_GGML_F16, x, ldx, y, ldy, T, r0, r1);
+        break;
+    case LF_GGML_BF16:
+        KFN(matmul_t)(w, LF_GGML_BF16, x, ldx, y, ldy, T, r0, r1);
+        break;
+    case LF_GGML_Q8_0:
+        KFN(matmul_t)(w, LF_GGML_Q8_0, x, ldx, y, ldy, T, r0, r1);
+        break;
+    default:
+        KFN(matmul_t)(w, LF_GGML_F32, x, ldx, y, ldy, T, r0, r1);
+        break;
+    }
+}
+
+static float KFN(dot_f32)(const float *a, const float *b, int n)
+{
+    V acc = V_ZERO();
+    int nv = n - n % VL;
+    for (int i = 0; i < nv; i += VL)
+        acc = V_FMA(V_LOAD(a + i), V_LOAD(b + i), acc);
+    float s = V_REDUCE(acc);
+    for (int i = nv; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
+static float KFN(dot_f16)(const uint16_t *a, const float *b, int n)
+{
+    V acc = V_ZERO();
+    int nv = n - n % VL;
+    for (int i = 0; i < nv; i += VL)
+        acc = V_FMA(V_LOAD_F16(a + i), V_LOAD(b + i), acc);
+    float s = V_REDUCE(acc);
+    for (int i = nv; i < n; i++)
+        s += lf_f16_to_f32(a[i]) * b[i];
+    return s;
+}
+
+static void KFN(axpy_f32)(float *y, float s, const float *x, int n)
+{
+    V sv = V_SET1(s);
+    int nv = n - n % VL;
+    for (int i = 0; i < nv; i += VL)
+        V_STORE(y + i, V_FMA(sv, V_LOAD(x + i), V_LOAD(y + i)));
+    for (int i = nv; i < n; i++)
+        y[i] += s * x[i];
+}
+
+static void KFN(axpy_f16)(float *y, float s, const uint16_t *x, int n)
+{
+    V sv = V_SET1(s);
+    int nv = n - n % VL;
+    for (int i = 0; i < nv; i += VL)
+        V_STORE(y + i, V_FMA(sv, V_LOAD_F16(x + i), V_LOAD(y + i)));
+    for (int i = nv; i < n; i++)
+        y[i] += s * lf_f16_to_f32(x[i]);
+}
+
+static void KFN(rmsnorm)(float *y, const float *x, const float *w, int n, float eps)
+{
+    float r = 1.0f / sqrtf(KFN(dot_f32)(x, x, n) / (float)n + eps);
+    V rv = V_SET1(r);
+    int nv = n - n % VL;
+    for (int i = 0; i < nv; i += VL)
+        V_STORE(y + i, V_MUL(V_MUL(V_LOAD(x + i), rv), V_LOAD(w + i)));
+    for (int i = nv; i < n; i++)
+        y[i] = x[i] * r * w[i];
+}
+
+/* exp(x) for x <= ~88 in a vector: 2^k * p(r), x = k ln2 + r, |r| <= ln2/2,
+ * degree-6 polynomial (relative error ~2e-7); very negative x gives 0. */
+static inline V KFN(vexp)(V x)
+{
+    x = V_MAX(x, V_SET1(-87.0f));
+    x = V_MIN(x, V_SET1(88.0f));
+    V k = V_ROUND(V_MUL(x, V_SET1(1.44269504088896341f)));
+    V r = V_FMA(k, V_SET1(-0.693359375f), x);
+    r = V_FMA(k, V_SET1(2.12194440e-4f), r);
+    V p = V_SET1(1.0f / 720.0f);
+    p = V_FMA(p, r, V_SET1(1.0f / 120.0f));
+    p = V_FMA(p, r, V_SET1(1.0f / 24.0f));
+    p = V_FMA(p, r, V_SET1(1.0f / 6.0f));
+    p = V_FMA(p, r, V_SET1(0.5f));
+    p = V_FMA(p, r, V_SET1(1.0f));
+    p = V_FMA(p, r, V_SET1(1.0f));
+    return V_SCALE2(p, k);
+}
+
+static void KFN(softmax)(float *x, int n)
+{
+    int nv = n - n % VL;
+    float m = -INFINITY;
+    if (nv) {
+        V mv = V_LOAD(x);
+        for (int i = VL; i < nv; i += VL)
+            mv = V_MAX(mv, V_LOAD(x + i));
+        m = V_REDUCE_MAX(mv);
+    }
+    for (int i = nv; i < n; i++)
+        if (x[i] > m)
+            m = x[i];
+    V mv = V_SET1(m), sv = V_ZERO();
+    for (int i = 0; i < nv; i += VL) {
+        V e = KFN(vexp)(V_SUB(V_LOAD(x + i), mv));
+        V_STORE(x + i, e);
+        sv = V_ADD(sv, e);
+    }
+    float s = V_REDUCE(sv);
+    for (int i = nv; i < n; i++) {
+        x[i] = expf(x[i] - m);
+        s += x[i];
+    }
+    V inv = V_SET1(1.0f / s);
+    for (int i = 0; i < nv; i += VL)
+        V_STORE(x + i, V_MUL(V_LOAD(x + i), inv));
+    for (int i = nv; i < n; i++)
+        x[i] *= 1.0f / s;
+}
+
+static void KFN(swiglu)(float *g, const float *u, int n)
+{
+    int nv = n - n % VL;
+    V one = V_SET1(1.0f);
+    for (int i = 0; i < nv; i += VL) {
+        V gv = V_LOAD(g + i);
+        V e = KFN(vexp)(V_SUB(V_ZERO(), gv));
+        V_STORE(g + i, V_MUL(V_DIV(gv, V_ADD(one, e)), V_LOAD(u + i)));
+    }
+    for (int i = nv; i < n; i++)
+        g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
