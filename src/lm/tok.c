@@ -380,6 +380,15 @@ typedef struct cand {
     int32_t a, b;    /* the ids the pair had when pushed */
 } cand;
 
+/* A word already encoded during this call: its bytes (in the caller's text)
+ * and its ids (in enc.cids). */
+typedef struct cent {
+    const char *p;      /* NULL: empty slot */
+    uint32_t n, off, cnt;
+} cent;
+
+#define CACHE_MAX_WORD 256
+
 typedef struct enc {
     const lf_tok *t;
     lf_ids *out;
@@ -387,6 +396,9 @@ typedef struct enc {
     int32_t *next, *prev;
     cand *heap;
     size_t cap, nheap;
+    cent *ctab;      /* words seen in this call (texts repeat their words) */
+    size_t cmask, cn;
+    lf_ids cids;
 } enc;
 
 static bool cand_less(const cand *x, const cand *y)
@@ -458,12 +470,9 @@ static int grow(enc *e, size_t n)
 }
 
 /* BPE of one pre-token p[0..n): appends its ids. */
-static int encode_word(void *ctx, const char *p, size_t n)
+static int bpe_word(enc *e, const char *p, size_t n)
 {
-    enc *e = ctx;
     const lf_tok *t = e->t;
-    if (n == 1)
-        return lf_ids_push(e->out, t->byte_id[(unsigned char)p[0]]);
     /* Each merge pushes at most 2 candidates; the heap needs room for the
      * n-1 initial ones plus 2 per merge: 3n is enough. */
     int rc = grow(e, 3 * n);
@@ -495,6 +504,63 @@ static int encode_word(void *ctx, const char *p, size_t n)
     for (int32_t i = 0; i >= 0; i = e->next[i])
         if ((rc = lf_ids_push(e->out, e->id[i])))
             return rc;
+    return 0;
+}
+
+static int cache_grow(enc *e)
+{
+    size_t nm = e->cmask ? 2 * e->cmask + 1 : 1023;
+    cent *nt = calloc(nm + 1, sizeof *nt);
+    if (!nt)
+        return -ENOMEM;
+    for (size_t i = 0; e->ctab && i <= e->cmask; i++) {
+        if (!e->ctab[i].p)
+            continue;
+        size_t h = hash_bytes(e->ctab[i].p, e->ctab[i].n) & nm;
+        while (nt[h].p)
+            h = (h + 1) & nm;
+        nt[h] = e->ctab[i];
+    }
+    free(e->ctab);
+    e->ctab = nt;
+    e->cmask = nm;
+    return 0;
+}
+
+/* One pre-token: single bytes directly, short words through the cache. */
+static int encode_word(void *ctx, const char *p, size_t n)
+{
+    enc *e = ctx;
+    if (n == 1)
+        return lf_ids_push(e->out, e->t->byte_id[(unsigned char)p[0]]);
+    if (n > CACHE_MAX_WORD)
+        return bpe_word(e, p, n);
+    if (2 * (e->cn + 1) > e->cmask && cache_grow(e))
+        return -ENOMEM;
+    size_t h = hash_bytes(p, n) & e->cmask;
+    for (; e->ctab[h].p; h = (h + 1) & e->cmask) {
+        const cent *c = &e->ctab[h];
+        if (c->n == n && !memcmp(c->p, p, n)) {
+            for (uint32_t i = 0; i < c->cnt; i++) {
+                int rc = lf_ids_push(e->out, e->cids.v[c->off + i]);
+                if (rc)
+                    return rc;
+            }
+            return 0;
+        }
+    }
+    size_t start = e->out->n;
+    int rc = bpe_word(e, p, n);
+    if (rc)
+        return rc;
+    cent c = {p, (uint32_t)n, (uint32_t)e->cids.n, (uint32_t)(e->out->n - start)};
+    for (size_t i = start; i < e->out->n; i++)
+        if ((rc = lf_ids_push(&e->cids, e->out->v[i])))
+            return rc;
+    if (e->cids.n > UINT32_MAX / 2)
+        return 0;   /* absurdly large input: stop caching */
+    e->ctab[h] = c;
+    e->cn++;
     return 0;
 }
 
@@ -537,5 +603,7 @@ int lf_tok_encode(const lf_tok *t, const char *text, size_t len, bool parse_spec
     free(e.next);
     free(e.prev);
     free(e.heap);
+    free(e.ctab);
+    lf_ids_free(&e.cids);
     return rc;
 }
