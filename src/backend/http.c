@@ -16,8 +16,9 @@
  * at most 4 s) only where a retry can help: connection errors, timeouts and
  * HTTP 5xx; never a 4xx or a malformed answer. The response body is capped
  * (LF_HTTP_MAX_RESPONSE). Errors say the URL, the HTTP status and an excerpt
- * of the body. A curl easy handle per call, so any number of threads may
- * call at once. The answer text is returned raw: lf_completion_parse judges it. */
+ * of the body. Each call uses its own curl easy handle, taken from a small
+ * pool of idle ones so connections are reused (keep-alive); any number of
+ * threads may call at once. The answer text is returned raw: lf_completion_parse judges it. */
 #include <curl/curl.h>
 #include <math.h>
 #include <pthread.h>
@@ -29,6 +30,8 @@
 #include "backend/backend_int.h"
 #include "util/json.h"
 
+#define HTTP_IDLE_MAX 16
+
 typedef struct http_backend {
     lf_backend base;
     int kind;
@@ -38,7 +41,35 @@ typedef struct http_backend {
     double timeout_s;
     int retries;
     size_t max_response;
+    /* Idle curl handles, reused so their connections stay open (keep-alive):
+     * a call takes one (or makes one) and puts it back reset. */
+    pthread_mutex_t mu;
+    CURL *idle[HTTP_IDLE_MAX];
+    int nidle;
 } http_backend;
+
+static CURL *handle_take(http_backend *h)
+{
+    CURL *c = NULL;
+    pthread_mutex_lock(&h->mu);
+    if (h->nidle > 0)
+        c = h->idle[--h->nidle];
+    pthread_mutex_unlock(&h->mu);
+    return c ? c : curl_easy_init();
+}
+
+static void handle_put(http_backend *h, CURL *c)
+{
+    curl_easy_reset(c); /* options only: the open connection is kept */
+    pthread_mutex_lock(&h->mu);
+    if (h->nidle < HTTP_IDLE_MAX) {
+        h->idle[h->nidle++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&h->mu);
+    if (c)
+        curl_easy_cleanup(c);
+}
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
@@ -98,7 +129,7 @@ static int post_once(http_backend *h, const lf_buf *body, lf_buf *resp, bool *re
     int rc = 0;
     *retry = false;
 
-    CURL *c = curl_easy_init();
+    CURL *c = handle_take(h);
     if (!c)
         return lf_err_set(err, ENOMEM, "%s: cannot create a curl handle", kind_name(h->kind));
     hdr = curl_slist_append(hdr, "Content-Type: application/json");
@@ -175,7 +206,10 @@ static int post_once(http_backend *h, const lf_buf *body, lf_buf *resp, bool *re
                         ex);
     }
 out:
-    curl_easy_cleanup(c);
+    if (rc == 0 || !*retry)
+        handle_put(h, c);
+    else
+        curl_easy_cleanup(c); /* a failed connection is not worth keeping */
     curl_slist_free_all(hdr);
     lf_buf_free(&auth);
     return rc;
@@ -307,6 +341,9 @@ static void http_free(lf_backend *b)
     http_backend *h = (http_backend *)b;
     if (!h)
         return;
+    for (int i = 0; i < h->nidle; i++)
+        curl_easy_cleanup(h->idle[i]);
+    pthread_mutex_destroy(&h->mu);
     free(h->url);
     free(h->token);
     free(h->model);
@@ -377,6 +414,7 @@ int lf_backend_http_new(int kind, const lf_backend_opts *o, lf_backend **out, lf
                                                 : LF_CONTRACT_SEED;
     h->base.context_tokens = o->context_tokens > 0 ? o->context_tokens : LF_HTTP_DEFAULT_CONTEXT;
     h->kind = kind;
+    pthread_mutex_init(&h->mu, NULL);
     h->timeout_s = o->timeout_s > 0 ? o->timeout_s : LF_HTTP_DEFAULT_TIMEOUT_S;
     h->retries = o->retries > 0 ? o->retries : o->retries < 0 ? 0 : LF_HTTP_DEFAULT_RETRIES;
     if (h->retries > LF_HTTP_MAX_RETRIES)
