@@ -125,7 +125,8 @@ static int parse_list(const char *text, size_t len, lf_answer *out, lf_err *err)
         }
         if ((v->len == 1 && v->str[0] == '.') || (v->len == 2 && !memcmp(v->str, "..", 2)))
             continue;
-        if (v->len == 0 || memchr(v->str, '/', v->len) || memchr(v->str, '\0', v->len)) {
+        /* a name the state could hold (§3): no '/', valid UTF-8, no control bytes */
+        if (v->len == 0 || memchr(v->str, '/', v->len) || lf_text_needs_base64(v->str, v->len)) {
             rc = lf_err_set(err, EBADMSG, "readdir answer: item %zu is not a file name", i);
             goto out;
         }

@@ -206,6 +206,8 @@ static void test_completion_parse(void **state)
         {&rd, "[\".\",1]", -EBADMSG, 0, 0},
         {&rd, "[\"a/b\"]", -EBADMSG, 0, 0},
         {&rd, "[\"\"]", -EBADMSG, 0, 0},
+        {&rd, "[\"a\xc8\"]", -EBADMSG, 0, 0},
+        {&rd, "[\"a\\u0001\"]", -EBADMSG, 0, 0},
         {&rd, "ERROR: ENOTDIR", 0, LF_ANS_ERROR, ENOTDIR},
         {&ra, "ERROR: ENOENT\n", 0, LF_ANS_BYTES, 0},   /* that is the file's content */
         {&ra, "ERROR: EISDIR", 0, LF_ANS_ERROR, EISDIR},
