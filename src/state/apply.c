@@ -250,10 +250,11 @@ static int do_rename(lf_state *st, const lf_op *op)
     return 0;
 }
 
-/* chown's id as the state spells it: "root" for 0, else decimal. */
+/* chown's id as the state spells it: "root" for 0, else decimal; -1
+ * (also as the 32-bit (uid_t)-1) leaves the field as it is. */
 static int set_id(char **field, long long id)
 {
-    if (id == -1)
+    if (id == -1 || id == 0xFFFFFFFFLL) /* -1 as a long or as a uid_t */
         return 0;
     char num[24];
     if (id == 0)
@@ -365,7 +366,7 @@ int lf_state_apply(lf_state *st, const lf_op *op, lf_answer *ans)
             w.node->mode = op->mode & 07777;
             return 0;
         }
-        if (op->uid < -1 || op->gid < -1)
+        if (op->uid < -1 || op->gid < -1 || op->uid > 0xFFFFFFFFLL || op->gid > 0xFFFFFFFFLL)
             return EINVAL;
         /* Both strings are made before either field changes. */
         {
