@@ -29,6 +29,7 @@
 
 #include "backend/backend_int.h"
 #include "util/json.h"
+#include "util/log.h"
 
 #define HTTP_IDLE_MAX 16
 
@@ -259,6 +260,10 @@ static int read_answer(http_backend *h, const lf_buf *resp, lf_buf *out,
             goto out;
         }
         holder = &ch->items[0];
+        size_t fl;
+        const char *fr = lf_json_get_str(holder, "finish_reason", &fl);
+        if (fr && fl == 6 && !memcmp(fr, "length", 6))
+            lf_warn("%s %s: the answer was cut at max_tokens", kind_name(h->kind), h->url);
         const lf_json *u = lf_json_get(j, "usage");
         if (stats && u && u->type == LF_JSON_OBJ) {
             stats->prompt_tokens = (long)lf_json_get_int(u, "prompt_tokens", -1);

@@ -368,6 +368,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (r.status >= 500)
         lf_warn("serve: %s %s: %u", method, url, r.status);
+    else
+        lf_debug("serve: %s %s: %u", method, url, r.status);
     enum MHD_Result rc = send_reply(c, &r);
     lf_buf_free(&r.body);
     return rc;
