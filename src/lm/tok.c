@@ -351,6 +351,11 @@ int32_t lf_tok_find(const lf_tok *t, const char *s)
     return n ? str_lookup(t, s, n) : -1;
 }
 
+int lf_tok_type(const lf_tok *t, int32_t id)
+{
+    return id < 0 || (size_t)id >= t->n ? -1 : t->type[id];
+}
+
 int lf_tok_piece(const lf_tok *t, int32_t id, const char **bytes, size_t *len)
 {
     if (id < 0 || (size_t)id >= t->n)

@@ -44,6 +44,9 @@ int32_t lf_tok_find(const lf_tok *t, const char *s);
 /* Appends the ids of text[0..len) to ids. */
 int lf_tok_encode(const lf_tok *t, const char *text, size_t len, bool parse_special,
                   lf_ids *ids);
+/* The GGUF token type of id (1 normal, 3 control, 4 user-defined, ...), or
+ * -1 if id is out of range. Added by the tokenizer implementation. */
+int lf_tok_type(const lf_tok *t, int32_t id);
 /* The raw bytes of one token (special tokens give their text). */
 int lf_tok_piece(const lf_tok *t, int32_t id, const char **bytes, size_t *len);
 /* Appends the bytes of ids to out. */

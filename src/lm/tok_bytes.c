@@ -2,17 +2,17 @@
 #include "lm/tok_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 
 static int self_mapped(unsigned b)
 {
     return (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
 }
 
-/* Tables built once (idempotently: concurrent first calls write the same
- * values, then publish with a release store). */
+/* Tables built once (pthread_once). */
 static uint16_t byte_to_cp[256];
 static int16_t cp_to_byte[0x144];   /* -1: not in the alphabet */
-static int tab_ready;
+static pthread_once_t tab_once = PTHREAD_ONCE_INIT;
 
 static void build_tab(void)
 {
@@ -24,13 +24,11 @@ static void build_tab(void)
         byte_to_cp[b] = (uint16_t)cp;
         cp_to_byte[cp] = (int16_t)b;
     }
-    __atomic_store_n(&tab_ready, 1, __ATOMIC_RELEASE);
 }
 
 uint32_t lf_bytelevel_cp(uint8_t b)
 {
-    if (!__atomic_load_n(&tab_ready, __ATOMIC_ACQUIRE))
-        build_tab();
+    pthread_once(&tab_once, build_tab);
     return byte_to_cp[b];
 }
 
@@ -56,8 +54,7 @@ int lf_bytelevel_encode(const void *p, size_t n, lf_buf *out)
 
 int lf_bytelevel_decode(const char *s, size_t n, lf_buf *out)
 {
-    if (!__atomic_load_n(&tab_ready, __ATOMIC_ACQUIRE))
-        build_tab();
+    pthread_once(&tab_once, build_tab);
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
         uint32_t cp;

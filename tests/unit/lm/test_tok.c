@@ -235,6 +235,10 @@ static void test_special(void **st)
     assert_int_equal(n, 3);
     assert_memory_equal(p, "<W>", 3);
     assert_int_equal(lf_tok_piece(t, 1024, &p, &n), -EINVAL);
+    assert_int_equal(lf_tok_type(t, eot), 3);
+    assert_int_equal(lf_tok_type(t, w), 4);
+    assert_int_equal(lf_tok_type(t, 'a'), 1);
+    assert_int_equal(lf_tok_type(t, -1), -1);
     int32_t badid = 5000;
     lf_buf out;
     lf_buf_init(&out, 0);
