@@ -6,6 +6,7 @@
 #include "lm/pool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -51,6 +52,8 @@ static void *worker_main(void *a)
         while ((g = atomic_load(&p->gen)) == seen && !atomic_load(&p->quit)) {
             if (++spins < SPIN_ITERS) {
                 CPU_RELAX();
+                if ((spins & 1023) == 1023)
+                    sched_yield();
                 continue;
             }
             pthread_mutex_lock(&p->mu);
@@ -150,8 +153,11 @@ void lf_pool_run(lf_pool *p, lf_pool_fn fn, void *arg)
     atomic_fetch_add(&p->gen, 1);
     wake_all(p);
     fn(arg, 0, p->n);
-    while (atomic_load(&p->done) < p->n - 1)
+    for (unsigned spins = 0; atomic_load(&p->done) < p->n - 1; spins++) {
         CPU_RELAX();
+        if ((spins & 1023) == 1023)
+            sched_yield(); /* a descheduled worker needs the CPU back */
+    }
 }
 
 void lf_pool_split(int64_t n, int ith, int nth, int64_t align, int64_t *a, int64_t *b)

@@ -1,0 +1,247 @@
+/* test_generate.c: sampling, stop conditions and copy-speculation.
+ * The central property: greedy decoding with copy-speculation emits exactly
+ * the tokens plain greedy decoding emits, checked on the <W> rows of
+ * ../shared/data/seed-eval/fuse_100.jsonl with a random-weight model (the
+ * HF golden model, which carries a real BPE vocabulary). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lf_config.h"
+#include "lm/generate.h"
+#include "lm/model.h"
+#include "lm/tok.h"
+#include "util/json.h"
+
+static void test_draft(void **st)
+{
+    (void)st;
+    static const struct {
+        int32_t h[16];
+        int n, min_match, max;
+        int want_n;
+        int32_t want[8];
+    } cases[] = {
+        /* suffix "1 2" occurred at 0..1, followed by 3 4 5 */
+        {{1, 2, 3, 4, 5, 9, 1, 2}, 8, 2, 8, 6, {3, 4, 5, 9, 1, 2}},
+        {{1, 2, 3, 4, 5, 9, 1, 2}, 8, 2, 2, 2, {3, 4}},
+        /* too short a match */
+        {{1, 2, 3, 4, 5, 9, 7, 2}, 8, 2, 8, 0, {0}},
+        {{1, 2, 3, 4, 5, 9, 7, 2}, 8, 1, 8, 6, {3, 4, 5, 9, 7, 2}},
+        /* the longer match wins over the more recent one */
+        {{7, 1, 2, 8, 0, 1, 2, 6, 7, 1, 2}, 11, 2, 3, 3, {8, 0, 1}},
+        /* equal matches: the most recent */
+        {{5, 1, 2, 8, 4, 1, 2, 6, 3, 1, 2}, 11, 2, 2, 2, {6, 3}},
+        {{4}, 1, 1, 8, 0, {0}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int32_t d[16];
+        int n = lf_spec_draft(cases[i].h, cases[i].n, cases[i].min_match, cases[i].max, d);
+        assert_int_equal(n, cases[i].want_n);
+        for (int j = 0; j < n; j++)
+            assert_int_equal(d[j], cases[i].want[j]);
+    }
+}
+
+static void test_sampler(void **st)
+{
+    (void)st;
+    float lg[6] = {0.1f, 2.0f, 1.9f, -3.0f, 2.0f, 0.5f};
+    float tmp[6];
+    lf_sampler g = {0};
+    memcpy(tmp, lg, sizeof lg);
+    assert_int_equal(lf_sample(&g, tmp, 6), 1); /* first of the tied maxima */
+    /* top_p tiny: always the most likely */
+    lf_sampler s = {.temperature = 1.0f, .top_p = 0.01f, .rng = 3};
+    for (int i = 0; i < 20; i++) {
+        memcpy(tmp, lg, sizeof lg);
+        int32_t t = lf_sample(&s, tmp, 6);
+        assert_true(t == 1 || t == 4);
+    }
+    /* same seed, same draws; all draws within the vocabulary; token 3 rare */
+    lf_sampler a = {.temperature = 0.8f, .top_p = 0.95f, .rng = 99}, b = a;
+    int counts[6] = {0};
+    for (int i = 0; i < 2000; i++) {
+        memcpy(tmp, lg, sizeof lg);
+        int32_t x = lf_sample(&a, tmp, 6);
+        memcpy(tmp, lg, sizeof lg);
+        assert_int_equal(x, lf_sample(&b, tmp, 6));
+        assert_true(x >= 0 && x < 6);
+        counts[x]++;
+    }
+    assert_int_equal(counts[3], 0); /* outside the top 0.95 */
+    assert_true(counts[1] > 300 && counts[4] > 300 && counts[2] > 300);
+}
+
+typedef struct fixture {
+    lf_model *m;
+    lf_tok *tok;
+    lf_ctx *c;
+} fixture;
+
+static int setup(void **st)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/golden/qwen3/untied.gguf", LF_SOURCE_ROOT);
+    lf_err err = {0};
+    if (lf_model_load(path, &fx->m, &err) || lf_tok_load(fx->m->g, &fx->tok, &err)) {
+        fprintf(stderr, "setup: %s\n", err.msg);
+        return -1;
+    }
+    lf_ctx_opts o = {.n_ctx = 1536, .threads = 2};
+    if (lf_ctx_new(fx->m, &o, &fx->c, &err))
+        return -1;
+    *st = fx;
+    return 0;
+}
+
+static int teardown(void **st)
+{
+    fixture *fx = *st;
+    lf_ctx_free(fx->c);
+    lf_tok_free(fx->tok);
+    lf_model_free(fx->m);
+    free(fx);
+    return 0;
+}
+
+/* Reads the <W> prompts of the seed eval set (at most max). */
+static int read_prompts(char **out, int max)
+{
+    char path[1024];
+    const char *env = getenv("SEED_EVAL");
+    if (env)
+        snprintf(path, sizeof path, "%s", env);
+    else
+        snprintf(path, sizeof path, "%s/../shared/data/seed-eval/fuse_100.jsonl", LF_SOURCE_ROOT);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int n = 0;
+    while (n < max && (len = getline(&line, &cap, f)) > 0) {
+        lf_json *j;
+        if (lf_json_parse(line, (size_t)len, &j, NULL))
+            continue;
+        size_t pl;
+        const char *p = lf_json_get_str(j, "prompt", &pl);
+        if (p && pl > 4 && !memcmp(p, "<W>\n", 4))
+            out[n++] = strndup(p, pl);
+        lf_json_free(j);
+    }
+    free(line);
+    fclose(f);
+    return n;
+}
+
+static void test_spec_equals_greedy(void **st)
+{
+    fixture *fx = *st;
+    char *prompts[100];
+    int np = read_prompts(prompts, 24);
+    if (np < 0)
+        skip();
+    assert_true(np >= 10);
+    static const char *stops[] = {"<END_FS>"};
+    long drafted = 0, accepted = 0, rows = 0;
+    for (int i = 0; i < np; i++) {
+        lf_ids ids = {0};
+        lf_err err = {0};
+        assert_int_equal(lf_tok_encode(fx->tok, prompts[i], strlen(prompts[i]), false, &ids), 0);
+        size_t n = ids.n < 1200 ? ids.n : 1200; /* keep valgrind runs short */
+        lf_gen_opts o = {.max_tokens = 96, .stops = stops, .n_stops = 1,
+                         .eos = lf_tok_eos(fx->tok)};
+        lf_ids a = {0}, b = {0};
+        lf_buf ta, tb;
+        lf_buf_init(&ta, 0);
+        lf_buf_init(&tb, 0);
+        lf_gen_stats sa, sb;
+        assert_int_equal(lf_generate(fx->c, fx->tok, ids.v, n, &o, &a, &ta, &sa, &err), 0);
+        o.spec = true;
+        o.spec_max = 16 + 8 * (i % 4);
+        assert_int_equal(lf_generate(fx->c, fx->tok, ids.v, n, &o, &b, &tb, &sb, &err), 0);
+        assert_int_equal(sb.reused_tokens, (long)n - 1); /* prompt cache reused */
+        assert_int_equal(a.n, b.n);
+        assert_memory_equal(a.v, b.v, a.n * sizeof *a.v);
+        assert_int_equal(ta.len, tb.len);
+        assert_memory_equal(ta.data, tb.data, ta.len);
+        assert_int_equal(sa.stop, sb.stop);
+        assert_true(sb.forwards <= sa.forwards + 1);
+        drafted += sb.drafted;
+        accepted += sb.accepted;
+        rows++;
+        lf_ids_free(&ids);
+        lf_ids_free(&a);
+        lf_ids_free(&b);
+        lf_buf_free(&ta);
+        lf_buf_free(&tb);
+        free(prompts[i]);
+    }
+    printf("spec: %ld rows, %ld drafted, %ld accepted\n", rows, drafted, accepted);
+    assert_true(accepted > 0); /* the accept path was exercised */
+}
+
+/* Stop strings cut the text right after the stop; max_tokens caps. */
+static void test_stops(void **st)
+{
+    fixture *fx = *st;
+    lf_ids ids = {0};
+    const char *p = "<W>\nmkdir('/a')\n---\n<filesystem></filesystem>";
+    assert_int_equal(lf_tok_encode(fx->tok, p, strlen(p), false, &ids), 0);
+    lf_gen_opts o = {.max_tokens = 40, .eos = -1};
+    lf_buf t;
+    lf_buf_init(&t, 0);
+    lf_gen_stats s;
+    lf_ids out = {0};
+    assert_int_equal(lf_generate(fx->c, fx->tok, ids.v, ids.n, &o, &out, &t, &s, NULL), 0);
+    assert_int_equal(out.n, 40);
+    assert_int_equal(s.stop, LF_STOP_MAX);
+    assert_true(t.len >= 4);
+    /* use a piece of that output as a stop string: generation ends there */
+    char stop[3] = {t.data[2], t.data[3], 0};
+    size_t at = (size_t)(strstr(t.data, stop) - t.data) + 2;
+    const char *stops[] = {stop};
+    o.stops = stops;
+    o.n_stops = 1;
+    for (int spec = 0; spec < 2; spec++) {
+        lf_buf u;
+        lf_buf_init(&u, 0);
+        o.spec = spec;
+        assert_int_equal(lf_generate(fx->c, fx->tok, ids.v, ids.n, &o, NULL, &u, &s, NULL), 0);
+        assert_int_equal(s.stop, LF_STOP_STRING);
+        assert_int_equal(u.len, at);
+        assert_memory_equal(u.data, t.data, at);
+        lf_buf_free(&u);
+    }
+    /* eos: the first greedy token as eos stops at once, emitting nothing */
+    o.n_stops = 0;
+    o.eos = out.v[0];
+    lf_ids none = {0};
+    assert_int_equal(lf_generate(fx->c, fx->tok, ids.v, ids.n, &o, &none, NULL, &s, NULL), 0);
+    assert_int_equal(none.n, 0);
+    assert_int_equal(s.stop, LF_STOP_EOS);
+    lf_ids_free(&ids);
+    lf_ids_free(&out);
+    lf_buf_free(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_draft),
+        cmocka_unit_test(test_sampler),
+        cmocka_unit_test(test_spec_equals_greedy),
+        cmocka_unit_test(test_stops),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
