@@ -1,6 +1,6 @@
-/* backend.c: the backend factory, the timed call every caller goes through,
- * and the answer budget (PROTOCOL.md §7: the client always sends max_tokens,
- * sized from the state; seed-reference §11 item 15).
+/* backend.c: the timed call every caller goes through, and the answer
+ * budget (PROTOCOL.md §7: the client always sends max_tokens, sized from the
+ * state; seed-reference §11 item 15). The factory is in factory.c.
  *
  * The budget is the length of the longest right answer, in tokens:
  *   bytes  = the current state + the op's growth + 16 (the "\n<END_FS>" tail)
@@ -17,40 +17,7 @@
 
 #include "backend/backend.h"
 #include "backend/backend_int.h"
-#include "backend/local.h"
-#include "lf_config.h"
 #include "util/text.h"
-
-int lf_backend_new(const char *name, const lf_backend_opts *opts, lf_backend **out,
-                   lf_err *err)
-{
-    static const lf_backend_opts none = {.contract = -1};
-    if (!opts)
-        opts = &none;
-    *out = NULL;
-    if (!name)
-        return lf_err_set(err, EINVAL, "backend: no name given");
-    if (!strcmp(name, "oracle"))
-        return lf_backend_oracle_new(opts, out, err);
-    if (!strcmp(name, "local"))
-        return lf_backend_local_new(opts, out, err);
-    if (!strcmp(name, "generate") || !strcmp(name, "openai")) {
-#if LF_HAVE_CURL
-        return lf_backend_http_new(!strcmp(name, "openai") ? LF_HTTP_OPENAI : LF_HTTP_GENERATE,
-                                   opts, out, err);
-#else
-        return lf_err_set(err, ENOTSUP, "backend '%s': built without libcurl", name);
-#endif
-    }
-    return lf_err_set(err, EINVAL,
-                      "unknown backend '%s' (known: oracle, local, generate, openai)", name);
-}
-
-void lf_backend_free(lf_backend *b)
-{
-    if (b)
-        b->vt->free(b);
-}
 
 static double now_s(void)
 {
