@@ -1,6 +1,7 @@
 /* cmd_ref.c: `llmfuse ref MOUNT ROOT [--log FILE]`: the reference (logging
  * loopback) filesystem in the foreground; one JSONL row per protocol call
  * (src/data/reffs.h), to FILE or stdout. Ends on SIGINT/SIGTERM or unmount. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -73,6 +74,7 @@ int lf_cmd_ref(int argc, char **argv)
     }
     return 0;
 #else
+    (void)log;
     fprintf(stderr, "llmfuse ref: built without libfuse3\n");
     return 1;
 #endif

@@ -63,8 +63,8 @@ int lf_gen_run(const lf_gen_opts *o, lf_err *err)
     mode_t old_umask = umask(0);   /* modes in rows are exactly the workload's */
     (void)k;
 #if LF_HAVE_FUSE
-    if (!o->oracle && (rc = lf_kexec_start(rows, &k, err)))
-        goto out;
+    if (!o->oracle)
+        rc = lf_kexec_start(rows, &k, err);
 #endif
     for (unsigned e = 0; e < o->episodes && !rc; e++) {
         lf_rows_episode(rows, e);
@@ -122,7 +122,6 @@ int lf_gen_run(const lf_gen_opts *o, lf_err *err)
         if (o->progress)
             progress(e + 1, o->episodes, lf_rows_total(rows));
     }
-out:
     umask(old_umask);
     lf_cmd_free(&cmd);
     lf_state_free(st);
