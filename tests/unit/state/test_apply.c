@@ -177,6 +177,8 @@ static const apply_case cases[] = {
      EINVAL, NULL},
     {"rename onto ancestor", BASE, OP(.kind = LF_OP_RENAME, .path = "/a/sub", .new_path = "/a"),
      ENOTEMPTY, NULL},
+    {"rename file onto ancestor", BASE, OP(.kind = LF_OP_RENAME, .path = "/a/x", .new_path = "/a"),
+     ENOTEMPTY, NULL},
     {"rename root", BASE, OP(.kind = LF_OP_RENAME, .path = "/", .new_path = "/x"), EBUSY, NULL},
     {"rename onto root", BASE, OP(.kind = LF_OP_RENAME, .path = "/f", .new_path = "/"), EBUSY, NULL},
     {"rename same path", BASE, OP(.kind = LF_OP_RENAME, .path = "/a", .new_path = "/a"), 0, NULL},
