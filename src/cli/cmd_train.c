@@ -6,16 +6,17 @@
  *        head_dim=64,ffn=768,ctx=1024,rope=10000,tied=1]
  *       [--steps N] [--batch-tokens N] [--lr F] [--warmup N] [--wd F]
  *       [--clip F] [--seed N] [--eval-every N] [--eval-batches N]
- *       [--ckpt FILE] [--ckpt-every N] [--resume FILE] [--time-limit SEC]
+ *       [--ckpt FILE] [--ckpt-every N] [--resume FILE] [--time-limit SEC] [--stop-at N]
  *       [--dtype f32|f16|bf16] [--device cpu|cuda] [--no-special]
  *
  * Text of a row = prompt + completion + <|endoftext|> (contract "none"); the
  * loss covers the completion and the end-of-text token (src/train/data.h).
  * --device cuda loads libllmfuse-train-cuda.so (built with -Dcuda=enabled)
  * at run time: $LLMFUSE_CUDA_LIB, else beside the binary (src/train/ of a
- * build tree, or ../lib), else the loader's path. --time-limit stops early
- * (checkpointing first) so a run fits a bounded machine lease; --resume
- * continues a checkpoint's run exactly (same data order).
+ * build tree, or ../lib), else the loader's path. --time-limit (seconds) and
+ * --stop-at (a step) stop early, checkpointing first, so a run fits a
+ * bounded machine lease; the schedule still spans --steps, and --resume
+ * continues the run where it stopped (same data order, same schedule).
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -38,7 +39,7 @@ typedef struct train_opts {
     const char *data, *val, *tok, *out, *ckpt, *resume, *device;
     lf_tcfg cfg;
     lf_topt opt;
-    long steps;
+    long steps, stop_at;
     int batch_tokens, eval_every, eval_batches, ckpt_every, special;
     double time_limit;
     uint64_t seed;
@@ -53,7 +54,7 @@ static void usage(FILE *f)
             "   ffn=768,ctx=1024,rope=10000,eps=1e-6,tied=1] [--steps N] [--batch-tokens N]\n"
             "  [--lr F] [--warmup N] [--wd F] [--clip F] [--seed N] [--eval-every N]\n"
             "  [--eval-batches N] [--ckpt FILE] [--ckpt-every N] [--resume FILE]\n"
-            "  [--time-limit SEC] [--dtype f32|f16|bf16] [--device cpu|cuda] [--no-special]\n");
+            "  [--time-limit SEC] [--stop-at N] [--dtype f32|f16|bf16] [--device cpu|cuda] [--no-special]\n");
 }
 
 static int parse_config(const char *s, lf_tcfg *c)
@@ -123,6 +124,7 @@ static int parse_args(int argc, char **argv, train_opts *o)
         else if (ARG("--eval-batches")) o->eval_batches = atoi(v);
         else if (ARG("--ckpt-every")) o->ckpt_every = atoi(v);
         else if (ARG("--time-limit")) o->time_limit = atof(v);
+        else if (ARG("--stop-at")) o->stop_at = atol(v);
         else if (ARG("--dtype")) {
             if (!strcmp(v, "f32")) o->dtype = LF_TEXPORT_F32;
             else if (!strcmp(v, "f16")) o->dtype = LF_TEXPORT_F16;
@@ -409,8 +411,9 @@ int lf_cmd_train(int argc, char **argv)
         if (o.ckpt && o.ckpt_every > 0 && (step + 1) % o.ckpt_every == 0 && !last &&
             (rc = save_ckpt(&t, &o, step + 1, lf_tbatcher_pos(bt), &err)))
             goto out;
-        if (o.time_limit > 0 && now() - tstart > o.time_limit && !last) {
-            printf("time limit: stopping after step %ld (resume with --resume)\n", step + 1);
+        if (((o.time_limit > 0 && now() - tstart > o.time_limit) ||
+             (o.stop_at > 0 && step + 1 >= o.stop_at)) && !last) {
+            printf("stopping after step %ld of %ld (resume with --resume)\n", step + 1, o.steps);
             step++;
             break;
         }
