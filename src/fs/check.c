@@ -69,16 +69,29 @@ bool lf_fs_path_ok(const char *path)
     }
 }
 
-bool lf_fs_op_names_ok(const lf_op *op)
+static bool too_long(const char *path)
 {
-    if (!lf_fs_path_ok(op->path))
-        return false;
-    if (op->kind == LF_OP_RENAME && !lf_fs_path_ok(op->new_path))
-        return false;
-    if (op->kind == LF_OP_SYMLINK)
-        return op->link_target && op->link_target[0] &&
-               !lf_text_needs_base64(op->link_target, strlen(op->link_target));
-    return true;
+    size_t run = 0;
+    for (const char *p = path; p && *p; p++) {
+        run = *p == '/' ? 0 : run + 1;
+        if (run > 255)
+            return true;
+    }
+    return false;
+}
+
+int lf_fs_op_names_check(const lf_op *op)
+{
+    const char *dst = op->kind == LF_OP_RENAME ? op->new_path : NULL;
+    if (too_long(op->path) || too_long(dst))
+        return -ENAMETOOLONG;
+    if (!lf_fs_path_ok(op->path) || (op->kind == LF_OP_RENAME && !lf_fs_path_ok(dst)))
+        return -EINVAL;
+    if (op->kind == LF_OP_SYMLINK &&
+        (!op->link_target || !op->link_target[0] ||
+         lf_text_needs_base64(op->link_target, strlen(op->link_target))))
+        return -EINVAL;
+    return 0;
 }
 
 /* ---- excerpts --------------------------------------------------------- */

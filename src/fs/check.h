@@ -56,10 +56,11 @@ int lf_fs_errno_from_backend(int rc);
  * non-empty, at most 255 bytes, valid UTF-8 without control bytes (§3). */
 bool lf_fs_path_ok(const char *path);
 
-/* True if the op's names can be carried by the state: lf_fs_path_ok for
- * the path (and a rename's destination), and a symlink's content non-empty
- * and free of bytes an XML attribute cannot hold (§3). */
-bool lf_fs_op_names_ok(const lf_op *op);
+/* Whether the op's names can be carried by the state: 0 if so;
+ * -ENAMETOOLONG for a component over 255 bytes; -EINVAL when lf_fs_path_ok
+ * fails for the path (or a rename's destination) or a symlink's content is
+ * empty or holds bytes an XML attribute cannot (§3). */
+int lf_fs_op_names_check(const lf_op *op);
 
 /* Appends "at byte N: expected '...' got '...'" for the first byte where a
  * and b differ (or their lengths, when one is a prefix of the other), with

@@ -582,10 +582,8 @@ int lf_mount_write(lf_mount *m, const lf_op *op_in, unsigned flags)
         rc = -EPERM;
         goto out;
     }
-    if (!lf_fs_op_names_ok(&op)) {
-        rc = -EINVAL;
+    if ((rc = lf_fs_op_names_check(&op)) < 0)
         goto out;
-    }
     if (flags & LF_MOUNT_APPEND) {
         const lf_node *n = lf_state_lookup(s->st, op.path, NULL);
         if (n && n->kind == LF_NODE_FILE)

@@ -100,6 +100,10 @@ both 'readlink a/g'
 both 'mkdir -p p/q r/s; mv -T p r'
 both 'rmdir .'
 both 'cd a/g'
+both 'touch $(printf "n%.0s" $(seq 1 300))'
+both 'mkdir -p q1/x; touch q2; mv -T q2 q1'
+both 'mv -T q1 q2'
+both 'rm -r q1 q2'
 same_tree
 
 # cleaning up

@@ -298,15 +298,19 @@ static void test_names_and_excerpts(void **s)
     longname[256] = 0;
     assert_true(lf_fs_path_ok(longname));
     lf_op sl = {.kind = LF_OP_SYMLINK, .path = "/l", .link_target = "../a b/\xc3\xa9\t"};
-    assert_true(lf_fs_op_names_ok(&sl));
+    assert_int_equal(lf_fs_op_names_check(&sl), 0);
     sl.link_target = "a\x01";
-    assert_false(lf_fs_op_names_ok(&sl));
+    assert_int_equal(lf_fs_op_names_check(&sl), -EINVAL);
     sl.link_target = "";
-    assert_false(lf_fs_op_names_ok(&sl));
+    assert_int_equal(lf_fs_op_names_check(&sl), -EINVAL);
     lf_op rn = {.kind = LF_OP_RENAME, .path = "/a", .new_path = "/b/\x7f"};
-    assert_false(lf_fs_op_names_ok(&rn));
+    assert_int_equal(lf_fs_op_names_check(&rn), -EINVAL);
     rn.new_path = "/b/c";
-    assert_true(lf_fs_op_names_ok(&rn));
+    assert_int_equal(lf_fs_op_names_check(&rn), 0);
+    rn.new_path = longname; /* 256 bytes: '/' + 255 */
+    assert_int_equal(lf_fs_op_names_check(&rn), 0);
+    longname[256] = 'x';
+    assert_int_equal(lf_fs_op_names_check(&rn), -ENAMETOOLONG);
 
     lf_buf b;
     lf_buf_init(&b, 0);
