@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "state/xml_int.h"
 #include "util/text.h"
 
 enum { E_FS, E_DIR, E_FILE, E_LINK, E_BODY, E_COUNT };
@@ -147,6 +148,10 @@ static int check_bytes(parser *p)
     const unsigned char *s = p->s;
     size_t n = p->n, i = 0;
     while (i < n) {
+        if (n - i >= 8 && lf_xml_plain8(s + i)) {
+            i += 8;
+            continue;
+        }
         unsigned c = s[i];
         if (c >= 0x20 && c < 0x80) {
             i++;
@@ -648,14 +653,12 @@ static int parse_body_text(parser *p)
     lf_buf_reset(b);
     int rc = 0;
     while (p->pos < p->n) {
-        size_t run = p->pos;
-        while (p->pos < p->n) {
-            unsigned char c = p->s[p->pos];
-            if (c == '<' || c == '&' || c == '\r')
-                break;
-            p->pos++;
-        }
-        if ((rc = lf_buf_append(b, p->s + run, p->pos - run)))
+        size_t run = p->pos, j = run, n = p->n;
+        const unsigned char *s = p->s;
+        while (j < n && s[j] != '<' && s[j] != '&' && s[j] != '\r')
+            j++;
+        p->pos = j;
+        if ((rc = lf_buf_append(b, s + run, j - run)))
             return oom(p, rc);
         if (p->pos >= p->n)
             break;

@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "state/xml_int.h"
 #include "util/text.h"
 
 #define DIR_MTIME "2025-01-01T00:00:00"
@@ -30,50 +31,30 @@ static void put(writer *w, const void *p, size_t n)
 
 #define PUTS(w, lit) put((w), (lit), sizeof(lit) - 1)
 
-/* Escape classes: 0 = plain; otherwise the replacement (text / attribute). */
-static const char *text_esc(unsigned char c)
-{
-    switch (c) {
-    case '&': return "&amp;";
-    case '<': return "&lt;";
-    case '>': return "&gt;";
-    case '\r': return "&#13;";
-    default: return NULL;
-    }
-}
-
-static const char *attr_esc(unsigned char c)
-{
-    switch (c) {
-    case '&': return "&amp;";
-    case '<': return "&lt;";
-    case '>': return "&gt;";
-    case '"': return "&quot;";
-    case '\t': return "&#09;";
-    case '\n': return "&#10;";
-    case '\r': return "&#13;";
-    default: return NULL;
-    }
-}
-
-/* 1 for bytes that need a look in text (& < > CR), 2 more for attributes. */
+/* special[c]: 1 if c is escaped in text and attributes (& < > CR), 2 if in
+ * attributes only (" tab LF); rep[c]: its replacement (ElementTree's, plus
+ * CR as &#13; in text: PROTOCOL.md §3). */
 static const unsigned char special[256] = {
     ['&'] = 1, ['<'] = 1, ['>'] = 1, ['\r'] = 1, ['"'] = 2, ['\t'] = 2, ['\n'] = 2,
 };
+static const struct { const char *s; size_t n; } rep[256] = {
+    ['&'] = {"&amp;", 5},  ['<'] = {"&lt;", 4},   ['>'] = {"&gt;", 4},   ['\r'] = {"&#13;", 5},
+    ['"'] = {"&quot;", 6}, ['\t'] = {"&#09;", 5}, ['\n'] = {"&#10;", 5},
+};
 
-/* Appends p[0..n) escaped into buffer b (runs of plain bytes at once). */
+/* Appends p[0..n) escaped (for an attribute value or for text) to b, runs
+ * of plain bytes at once. */
 static int esc_into(lf_buf *b, const unsigned char *p, size_t n, bool attr)
 {
     size_t run = 0;
+    int rc = lf_buf_reserve(b, n);   /* the common case: nothing to escape */
+    if (rc)
+        return rc;
+    unsigned mask = attr ? 3 : 1;
     for (size_t i = 0; i < n; i++) {
-        unsigned s = special[p[i]];
-        if (!s || (s == 2 && !attr))
+        if (!(special[p[i]] & mask))
             continue;
-        const char *r = attr ? attr_esc(p[i]) : text_esc(p[i]);
-        int rc = lf_buf_append(b, p + run, i - run);
-        if (!rc)
-            rc = lf_buf_puts(b, r);
-        if (rc)
+        if ((rc = lf_buf_append(b, p + run, i - run)) || (rc = lf_buf_append(b, rep[p[i]].s, rep[p[i]].n)))
             return rc;
         run = i + 1;
     }
@@ -105,13 +86,38 @@ static void put_uint(writer *w, unsigned long long v, unsigned base)
     put(w, tmp + i, sizeof tmp - i);
 }
 
+/* lf_text_needs_base64 in one pass with an ASCII fast path: the body of
+ * every file goes through this for every prompt. */
+static bool body_needs_base64(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (n - i >= 8 && lf_xml_plain8(p + i)) {
+            i += 8;
+            continue;
+        }
+        unsigned c = p[i];
+        if (c < 0x80) {
+            if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F)
+                return true;
+            i++;
+            continue;
+        }
+        size_t k = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        if (c < 0xC2 || c > 0xF4 || n - i < k || !lf_utf8_valid(p + i, k))
+            return true;
+        i += k;
+    }
+    return false;
+}
+
 static void put_body(writer *w, const lf_node *n)
 {
     if (n->size == 0) {
         PUTS(w, "<body />");
         return;
     }
-    if (lf_text_needs_base64(n->data, n->size)) {
+    if (body_needs_base64(n->data, n->size)) {
         PUTS(w, "<body encoding=\"base64\">");
         if (!w->rc)
             w->rc = lf_b64_encode(n->data, n->size, w->out);
