@@ -42,8 +42,8 @@ for shape in "32 512" "16 2048"; do
   set -- $shape
   timeout 120 $B/bench/train_bench --config $CFG,vocab=4096,ctx=2048 --B $1 --T $2 --steps 30 2>&1 | tee -a $OUT/bench.txt
 done
-PYTHONUNBUFFERED=1 timeout 240 python3 "$SRC"/bench/train_peer.py --config $CFG,vocab=4096 --B 32 --T 512 --steps 30 --modes eager,compile 2>&1 | tee -a $OUT/bench.txt
-PYTHONUNBUFFERED=1 timeout 90 python3 "$SRC"/bench/train_peer.py --config $CFG,vocab=4096 --B 16 --T 2048 --steps 30 --modes eager 2>&1 | tee -a $OUT/bench.txt
+PYTHONUNBUFFERED=1 timeout 170 python3 "$SRC"/bench/train_peer.py --config $CFG,vocab=4096 --B 32 --T 512 --steps 30 --modes eager,compile 2>&1 | tee -a $OUT/bench.txt
+PYTHONUNBUFFERED=1 timeout 60 python3 "$SRC"/bench/train_peer.py --config $CFG,vocab=4096 --B 16 --T 2048 --steps 30 --modes eager 2>&1 | tee -a $OUT/bench.txt
 stage bench done
 
 # 4. data (oracle episodes, split by episode) and tokenizer
@@ -71,7 +71,12 @@ print(f"resume: steps {common}, worst rel loss diff {worst:.2e}")
 assert worst < 1e-3
 PY
 
-# 6. training run, time-limited; steps sized from the measured throughput
+# 6. training run, time-limited (and fitted to what is left of a 10-minute
+# call: ~70 s go to tokenizing, export and the engine check); steps sized
+# from the measured throughput
+LEFT=$(( 560 - SECONDS - 70 ))
+[ $TRAIN_S -gt $LEFT ] && TRAIN_S=$LEFT
+[ $TRAIN_S -lt 20 ] && TRAIN_S=20
 TPS=$(grep -m1 "llmfuse-cuda:.*T=512" $OUT/bench.txt | sed -E 's/.* ([0-9]+) tok\/s.*/\1/')
 STEPS=$(( ${TPS:-300000} * (TRAIN_S - 20) / 32768 ))
 [ $STEPS -gt 6000 ] && STEPS=6000
