@@ -28,6 +28,7 @@ typedef struct pair {
     uint32_t *where;   /* word indices (may repeat; stale entries are harmless) */
     uint32_t nw, cw;
     bool fresh;        /* count rose during the current merge: push it after */
+    bool merged;       /* already in the merge list (see the train loop) */
 } pair;
 
 typedef struct hent {
@@ -507,6 +508,17 @@ int lf_bpe_trainer_train(lf_bpe_trainer *tr, size_t vocab_size, lf_bpe **out, lf
             x = (int32_t)b->n_tokens - 1;
             index_token(b, x, ttab, tmask);
         }
+        /* A pair can occur again after a merge that re-created an existing
+         * token (p q -> a, next to b). Encoding already merges it at its
+         * first rank, so it is applied to the words but not listed twice
+         * (readers disagree on duplicates: llama.cpp keeps the first rank,
+         * HF tokenizers the last). */
+        if (p->merged) {
+            if ((rc = apply_merge(tr, p, a, bb, x)))
+                break;
+            goto pushed;
+        }
+        p->merged = true;
         if (b->n_merges == merge_cap) {
             int32_t (*nm)[2] = realloc(b->merges, 2 * merge_cap * sizeof *nm);
             if (!nm) {
@@ -521,6 +533,7 @@ int lf_bpe_trainer_train(lf_bpe_trainer *tr, size_t vocab_size, lf_bpe **out, lf
         b->n_merges++;
         if ((rc = apply_merge(tr, p, a, bb, x)))
             break;
+    pushed:
         for (size_t f = 0; f < tr->nf && !rc; f++) {
             pair *q = &tr->p[tr->fresh[f]];
             q->fresh = false;
