@@ -40,9 +40,11 @@ int lf_prompt_parse(const char *text, size_t len, int mode, lf_op *op, lf_state 
     lf_err_clear(&first);
     for (const char *sep = memmem(body, blen, "\n---\n", 5); sep;
          sep = memmem(sep + 1, blen - (size_t)(sep + 1 - body), "\n---\n", 5)) {
+        size_t oplen = (size_t)(sep - body);
+        if (first_rc && (oplen == 0 || body[oplen - 1] != ')'))
+            continue; /* every operation line ends with ')'; the first try reports why not */
         lf_err e;
         lf_err_clear(&e);
-        size_t oplen = (size_t)(sep - body);
         int rc = lf_op_parse(body, oplen, op, &e);
         if (rc == 0 && lf_op_is_write(op->kind) != w) {
             rc = lf_err_set(&e, EINVAL, "prompt: tag %s does not fit operation %s",
