@@ -226,7 +226,10 @@ static void roundtrip(uint32_t align)
     char path[128];
     snprintf(path, sizeof path, "%s/rt%u.gguf", tmpdir, align);
     lf_err err = {0};
+    assert_int_equal(lf_gguf_write(w, "/nonexistent-dir/x.gguf", &err), -ENOENT);
+    assert_non_null(strstr(err.msg, "/nonexistent-dir/x.gguf"));
     assert_int_equal(lf_gguf_write(w, path, &err), 0);
+    assert_int_equal(lf_gguf_write(w, path, &err), 0);   /* replaces it */
     lf_gguf_writer_free(w);
     lf_gguf *g = NULL;
     assert_int_equal(lf_gguf_open(path, &g, &err), 0);
