@@ -1,7 +1,8 @@
 /* test_opline.c: operation lines (PROTOCOL.md §2): golden renders of every
  * operation, Python repr() quoting (expected strings produced by Python
  * 3.11's repr), write data that imitates the tail or the prompt's
- * separators, base64 data, malformed lines, and every seed-eval prompt's
+ * separators, base64 data, malformed lines, the repr() golden file
+ * tests/golden/proto/repr.txt, and every seed-eval prompt's
  * operation line parsing and re-rendering byte for byte. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -140,6 +141,50 @@ static void test_repr_paths(void **state)
         lf_op op = {.kind = LF_OP_UNLINK, .path = (char *)t[i].path, .fh = -1, .uid = -1, .gid = -1};
         check_line(&op, t[i].line, strlen(t[i].line));
     }
+}
+
+/* tests/golden/proto/repr.txt: Python's repr() of 422 strings, random and
+ * chosen, rendered as an unlink path and parsed back. */
+static void test_repr_golden(void **state)
+{
+    (void)state;
+    const char *root = getenv("LF_SOURCE_ROOT");
+    if (!root)
+        skip();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/golden/proto/repr.txt", root);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    int cases = 0;
+    while ((got = getline(&line, &cap, f)) > 0) {
+        if (line[0] == '#')
+            continue;
+        if (line[got - 1] == '\n')
+            line[--got] = '\0';
+        char *tab = strchr(line, '\t');
+        assert_non_null(tab);
+        size_t nb = (size_t)(tab - line) / 2;
+        char *bytes = calloc(nb + 1, 1);
+        for (size_t i = 0; i < nb; i++) {
+            unsigned v;
+            assert_int_equal(sscanf(line + 2 * i, "%2x", &v), 1);
+            bytes[i] = (char)v;
+        }
+        lf_buf want;
+        lf_buf_init(&want, 0);
+        lf_buf_printf(&want, "unlink(%s)", tab + 1);
+        lf_op op = {.kind = LF_OP_UNLINK, .path = bytes, .fh = -1, .uid = -1, .gid = -1};
+        check_line(&op, want.data, want.len);
+        lf_buf_free(&want);
+        free(bytes);
+        cases++;
+    }
+    free(line);
+    fclose(f);
+    assert_int_equal(cases, 422);
 }
 
 /* Write data that looks like the tail, the prompt's separators, XML. */
@@ -317,6 +362,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_ops),
         cmocka_unit_test(test_repr_paths),
+        cmocka_unit_test(test_repr_golden),
         cmocka_unit_test(test_write_data),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_names),
