@@ -43,6 +43,25 @@ enum { API_GENERATE, API_OPENAI };
 
 /* ---- replies ---- */
 
+/* Appends msg as a JSON string; a message or model name may carry bytes of
+ * the request that are not UTF-8: those become '?'. */
+static void put_msg(lf_buf *out, const char *msg)
+{
+    size_t n = strlen(msg);
+    if (lf_json_write_str(out, msg, n, true) == 0)
+        return;
+    char *m = strdup(msg);
+    if (!m) {
+        lf_buf_puts(out, "\"out of memory\"");
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)m[i] >= 0x80)
+            m[i] = '?';
+    lf_json_write_str(out, m, n, true);
+    free(m);
+}
+
 static void reply_error(reply *r, int api, unsigned status, const char *msg)
 {
     r->status = status;
@@ -52,11 +71,11 @@ static void reply_error(reply *r, int api, unsigned status, const char *msg)
                            : status < 500 ? "invalid_request_error"
                                           : "server_error";
         lf_buf_puts(r->body, "{\"error\":{\"message\":");
-        lf_json_write_str(r->body, msg, strlen(msg), true);
+        put_msg(r->body, msg);
         lf_buf_printf(r->body, ",\"type\":\"%s\"}}", type);
     } else {
         lf_buf_puts(r->body, "{\"detail\":");
-        lf_json_write_str(r->body, msg, strlen(msg), true);
+        put_msg(r->body, msg);
         lf_buf_putc(r->body, '}');
     }
 }
@@ -219,12 +238,9 @@ static void handle_openai(lf_serve_cfg *s, const lf_json *j, reply *r)
         return reply_error(r, API_OPENAI, 400, "temperature must be a number >= 0");
     if (!get_max_tokens(j, &max_tokens))
         return reply_error(r, API_OPENAI, 400, "max_tokens must be a positive integer");
-    size_t mlen;
-    const char *model = lf_json_get_str(j, "model", &mlen);
-    if (!model) {
+    const char *model = lf_json_get_str(j, "model", NULL);
+    if (!model)
         model = s->b->vt->name;
-        mlen = strlen(model);
-    }
     const char *stops[MAX_STOPS];
     size_t slens[MAX_STOPS];
     size_t nstops = get_stops(j, stops, slens);
@@ -252,7 +268,7 @@ static void handle_openai(lf_serve_cfg *s, const lf_json *j, reply *r)
     lf_buf_printf(r->body, "{\"id\":\"cmpl-%lu\",\"object\":\"text_completion\",\"created\":%ld,"
                             "\"model\":",
                   (unsigned long)atomic_fetch_add(&s->ids, 1) + 1, (long)time(NULL));
-    lf_json_write_str(r->body, model, mlen, true);
+    put_msg(r->body, model);
     lf_buf_puts(r->body, ",\"choices\":[{\"index\":0,\"text\":");
     if (lf_json_write_str(r->body, t, n, false) < 0) {
         reply_error(r, API_OPENAI, 500, "the backend's answer is not valid UTF-8");
