@@ -63,19 +63,37 @@ bool lf_state_equal(const lf_state *a, const lf_state *b);
 /* Longest name accepted (NAME_MAX). */
 #define LF_STATE_MAX_NAME 255
 
-/* Parses an XML state document. On success *out is a new tree (caller frees)
- * and, in lenient mode, *warnings (if non-NULL) counts what was repaired.
- * On failure returns -EINVAL with err saying what and where (byte offset). */
+/* Parses an XML state document (xml need not be NUL-terminated). On success
+ * *out is a new tree (caller frees) and *warnings (if non-NULL) counts what
+ * was repaired: in lenient mode, each size/body disagreement (the body wins)
+ * and each element whose missing attributes took the defaults of
+ * seed-reference.md §3.5 (name from path, mode 755, owner/group root, size
+ * from the body); always 0 in strict mode, where all of path, name, mode,
+ * owner, group, mtime (any value: times are constants of the format) and
+ * size/target are required. Both modes reject malformed XML, unknown
+ * elements or attributes, duplicate paths, a path that disagrees with the
+ * element's place in the tree, bad modes/sizes/base64, invalid UTF-8, raw
+ * control bytes, text outside <body>, trailing content, and the caps above.
+ * On failure *out is NULL and it returns -EINVAL with err->msg
+ * "state XML: byte N: what" (N: offset into xml), or -ENOMEM.
+ * Thread-safe (no shared state). */
 int lf_state_parse(const char *xml, size_t len, int mode, lf_state **out,
                    int *warnings, lf_err *err);
 
-/* Appends the canonical serialisation (one line, no trailing newline). */
+/* Appends the canonical serialisation (one line, no trailing newline;
+ * PROTOCOL.md §3) to out. Returns 0, -E2BIG past out's cap, -ENOMEM, or
+ * -EINVAL when a name, owner, group or target cannot be represented (not
+ * UTF-8, or a control byte other than tab/LF/CR); on failure out is left as
+ * it was. Reads st only (concurrent serialisations of one tree are fine). */
 int lf_state_serialize(const lf_state *st, lf_buf *out);
 
 /* Looks up an absolute path ("/", "/a/b"); components are not followed through
  * symlinks. Returns the node or NULL (and, if parent_out is non-NULL, the
  * deepest existing ancestor's node through it when only the last component is
- * missing, else NULL). Trailing slashes are not accepted. */
+ * missing, else NULL). Trailing slashes are not accepted. Notes: the parent
+ * given through parent_out may be a file or symlink (the caller decides
+ * between ENOENT and ENOTDIR); "//", relative paths and components longer
+ * than LF_STATE_MAX_NAME give NULL with no parent. */
 lf_node *lf_state_lookup(const lf_state *st, const char *path, lf_node **parent_out);
 
 /* Writes the node's relative path as the XML `path` attribute spells it
