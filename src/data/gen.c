@@ -3,6 +3,7 @@
 #include "data/gen.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,16 @@
 /* Commands after which an episode that makes no rows is given up (a
  * workload stuck on no-op commands would otherwise loop forever). */
 #define MAX_IDLE_CMDS 1000
+
+/* Set by SIGINT/SIGTERM in kernel mode: stop after the current command, so
+ * the mount is taken down and the rows so far are kept. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
 
 static void progress(unsigned done, unsigned total, uint64_t rows)
 {
@@ -62,6 +73,13 @@ int lf_gen_run(const lf_gen_opts *o, lf_err *err)
     lf_buf_init(&tmp, 0);
     mode_t old_umask = umask(0);   /* modes in rows are exactly the workload's */
     (void)k;
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    stop_requested = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
 #if LF_HAVE_FUSE
     if (!o->oracle)
         rc = lf_kexec_start(rows, &k, err);
@@ -91,6 +109,11 @@ int lf_gen_run(const lf_gen_opts *o, lf_err *err)
                 wl.err_rows++;
             if (er >= o->steps || idle > MAX_IDLE_CMDS)
                 break;
+            if (stop_requested) {
+                rc = lf_err_set(err, EINTR, "interrupted after %llu rows",
+                                (unsigned long long)lf_rows_total(rows));
+                break;
+            }
 #if LF_HAVE_FUSE
             if (!o->oracle) {
                 lf_state_free(st);
@@ -123,6 +146,8 @@ int lf_gen_run(const lf_gen_opts *o, lf_err *err)
             progress(e + 1, o->episodes, lf_rows_total(rows));
     }
     umask(old_umask);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     lf_cmd_free(&cmd);
     lf_state_free(st);
     lf_buf_free(&tmp);

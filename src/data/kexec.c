@@ -266,6 +266,8 @@ int lf_kexec_run(lf_kexec *k, const lf_cmd *cmd)
         const lf_call *c = &cmd->calls[i];
         uint64_t before = lf_rows_emitted(k->rows);
         int e = perform(c, k->mnt, &s, false);
+        if (e == EINTR)
+            break;   /* a signal: the generator is stopping; no row */
         if (e && lf_rows_emitted(k->rows) == before) {
             rc = direct_row(k, c, e);
             if (c->kind == LF_CALL_READ && s.fd[c->slot] >= 0) {

@@ -9,6 +9,7 @@
 #include <fuse.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -578,6 +579,13 @@ int lf_reffs_loop(lf_reffs *r)
 
 static void *serve(void *arg)
 {
+    /* signals are the caller's thread's business */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     lf_reffs_loop(arg);
     return NULL;
 }
