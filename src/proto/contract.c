@@ -4,8 +4,10 @@
  * wrapper, byte for byte, chosen as the original's builder chose it
  * (train/sft_cloud.py): from the first non-blank line after a tag-only line,
  * lower-cased; "readdir(" anywhere in it picks the listing contract, a line
- * that starts with "read(" or holds " read(" the read contract, anything
- * else the (training) state contract. */
+ * that starts with "read(" the read contract, anything else the (training)
+ * state contract. PROTOCOL.md §5 wins over the original's builder, which also
+ * picked the read contract for any line holding " read(" (a write whose data
+ * says " read(" would have been wrapped as a read). */
 #include "proto/proto.h"
 
 #include <errno.h>
@@ -137,7 +139,7 @@ int lf_contract_wrap(lf_contract c, const char *base, size_t len, lf_buf *out)
     const char *contract = seed_state;
     if (contains_ci(line, n, "readdir("))
         contract = seed_readdir;
-    else if (starts_ci(line, n, "read(") || contains_ci(line, n, " read("))
+    else if (starts_ci(line, n, "read("))
         contract = seed_read;
     int rc = lf_buf_puts(out, seed_header);
     if (!rc)

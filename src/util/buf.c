@@ -85,8 +85,11 @@ int lf_buf_printf(lf_buf *b, const char *fmt, ...)
 
 char *lf_buf_steal(lf_buf *b, size_t *len)
 {
-    if (!b->data && lf_buf_reserve(b, 0))
-        return NULL;
+    if (!b->data) {
+        if (lf_buf_reserve(b, 0))
+            return NULL;
+        b->data[0] = 0;
+    }
     char *p = b->data;
     if (len)
         *len = b->len;
