@@ -422,6 +422,8 @@ static int ref_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
         filler(buf, de->d_name, NULL, 0, 0);
+        if (!name_ok(de->d_name))
+            continue;   /* not in the state either (the snapshot skips it) */
         if (a.nnames == cap) {
             cap = cap ? cap * 2 : 16;
             char **v = realloc(a.names, cap * sizeof *v);

@@ -181,7 +181,9 @@ static int cmd_read(wl_plan *p)
     static const uint64_t HEAD[] = {16, 64, 100, 512, 1024};
     lf_call *o = lf_wlp_open(p, strdup(path), O_RDONLY, 0, 0);
     if (r < 60) {
-        uint64_t bs = lf_rng_pct(&p->w->rng, 85) ? LF_READ_SIZE : 131072;
+        /* cat's 128 KiB, the usual 4 KiB, or dd bs=128/256: several reads */
+        unsigned q = (unsigned)lf_rng_below(&p->w->rng, 100);
+        uint64_t bs = q < 80 ? LF_READ_SIZE : q < 92 ? 131072 : q < 96 ? 256 : 128;
         if (o)
             o->size = bs;
         lf_wlp_plan_reads(p, path, 0, f->size, bs, -1);
