@@ -204,7 +204,10 @@ static bool dup_into(char **field, const char *s)
 
 static int op_mkdir(const char *path, mode_t mode)
 {
-    lf_op op = {.kind = LF_OP_MKDIR, .mode = S_IFDIR | (mode & 07777), .fh = -1};
+    /* modes go in as the kernel passed them (PROTOCOL.md §2; the dataset
+     * generator records the same): mkdir's has no type bits, create's and
+     * chmod's have them */
+    lf_op op = {.kind = LF_OP_MKDIR, .mode = mode, .fh = -1};
     if (!dup_into(&op.path, path))
         return -ENOMEM;
     return run_write(&op, 0);
@@ -219,7 +222,7 @@ static void set_handle(struct fuse_file_info *fi)
 
 static int op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
-    lf_op op = {.kind = LF_OP_CREATE, .mode = S_IFREG | (mode & 07777), .fh = -1};
+    lf_op op = {.kind = LF_OP_CREATE, .mode = (mode & S_IFMT) ? mode : (S_IFREG | mode), .fh = -1};
     if (!dup_into(&op.path, path))
         return -ENOMEM;
     int rc = run_write(&op, 0);
@@ -287,13 +290,9 @@ static int op_rename(const char *from, const char *to, unsigned int flags)
 
 static int op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
-    int k = kind_at(M(), path);
     if (ctl_kind(path))
         return -EPERM;
-    if (k < 0)
-        return k;
-    mode_t type = k == 0 ? S_IFREG : k == 1 ? S_IFDIR : S_IFLNK;
-    lf_op op = {.kind = LF_OP_CHMOD, .mode = type | (mode & 07777), .fh = -1};
+    lf_op op = {.kind = LF_OP_CHMOD, .mode = mode, .fh = -1};
     if (!dup_into(&op.path, path))
         return -ENOMEM;
     return run_write(&op, 0);

@@ -556,6 +556,15 @@ out:
     return rc;
 }
 
+/* Debug trace: one line per model-bound op and its outcome. */
+static void log_result(const lf_op *op, char *opline, int rc)
+{
+    if (!opline[0])
+        op_line(op, opline, 512);
+    const char *e = rc < 0 ? lf_errno_name(-rc) : NULL;
+    lf_debug("%s -> %s", opline, rc == 0 ? "ok" : e ? e : "error");
+}
+
 /* ---- <W> operations --------------------------------------------------- */
 
 static bool reserved(const char *path)
@@ -567,7 +576,7 @@ int lf_mount_write(lf_mount *m, const lf_op *op_in, unsigned flags)
 {
     uint64_t t0 = now_usec();
     bool refused = false;
-    char opline[512];
+    char opline[512] = "";
     lf_answer ans;
     memset(&ans, 0, sizeof ans);
     lf_op op = *op_in; /* shallow: only offset may change */
@@ -642,6 +651,8 @@ int lf_mount_write(lf_mount *m, const lf_op *op_in, unsigned flags)
     swap_in(m, ns);
     rc = 0;
 out:
+    if (lf_log_level() >= LF_LOG_DEBUG)
+        log_result(&op, opline, rc);
     lf_snap_put(s);
     pthread_mutex_unlock(&m->write_mu);
     lf_answer_free(&ans);
@@ -682,7 +693,7 @@ int lf_mount_query(lf_mount *m, const lf_op *op, lf_answer *ans)
 {
     uint64_t t0 = now_usec();
     bool refused = false;
-    char opline[512];
+    char opline[512] = "";
     int rc;
     memset(ans, 0, sizeof *ans);
     if (lf_op_is_write(op->kind))
@@ -704,6 +715,8 @@ int lf_mount_query(lf_mount *m, const lf_op *op, lf_answer *ans)
     if (op->kind == LF_OP_READDIR)
         drop_phantoms(s->st, op, ans, opline);
 out:
+    if (lf_log_level() >= LF_LOG_DEBUG)
+        log_result(op, opline, rc);
     if (rc < 0)
         lf_answer_free(ans);
     lf_snap_put(s);
