@@ -63,8 +63,9 @@ static void test_contracts(void **state)
         /* the original's rule reads the first line only, lower-cased */
         {"<W>\nwrite('/a', data=x = READDIR(y)\nz, data_length=14, offset=0, fh=4)\n---\n" EMPTY_FS,
          C_READDIR},
+        /* PROTOCOL.md §5: the read contract only for lines starting with read( */
         {"<W>\nwrite('/a', data=f = read(x), data_length=12, offset=0, fh=4)\n---\n" EMPTY_FS,
-         C_READ},
+         C_STATE},
         {"<W>\nwrite('/a', data=x\nreaddir(, data_length=10, offset=0, fh=4)\n---\n" EMPTY_FS,
          C_STATE},
     };
