@@ -12,6 +12,7 @@
  * the worst that state_len allows. A request fits when prompt + budget <=
  * context_tokens; otherwise -ENOSPC (the mount reports it as "no space"). */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -81,6 +82,12 @@ static size_t op_growth(const lf_op *op, const lf_state *st, size_t state_len)
     size_t cur = file ? n->size : 0;
     bool cur_b64 = file && lf_text_needs_base64(n->data, n->size);
     size_t plen = op->path ? strlen(op->path) : 0;
+
+    /* sizes past 1 TiB cannot fit any context: say so without overflowing */
+    const uint64_t huge = (uint64_t)1 << 40;
+    if ((op->kind == LF_OP_WRITE && (op->offset > huge || op->data_len > huge)) ||
+        (op->kind == LF_OP_TRUNCATE && op->length > huge))
+        return (size_t)huge * 4;
 
     switch (op->kind) {
     case LF_OP_WRITE: {

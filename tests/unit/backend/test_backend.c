@@ -117,6 +117,13 @@ static void test_budget_plain(void **s)
     op = write_op("/f", data, sizeof data, 0);
     assert_int_equal(lf_backend_budget(&b, &op, 900, 200, &mt), -ENOSPC);
     lf_op_free(&op);
+    /* an absurd offset or length is -ENOSPC, not an overflow */
+    op = write_op("/f", "x", 1, UINT64_MAX - 1);
+    assert_int_equal(lf_backend_budget(&b, &op, 100, 200, &mt), -ENOSPC);
+    lf_op_free(&op);
+    must_parse_op("truncate('/f', length=18446744073709551615, fh=None)", &op);
+    assert_int_equal(lf_backend_budget(&b, &op, 100, 200, &mt), -ENOSPC);
+    lf_op_free(&op);
     /* queries are bounded by the state, not grown */
     must_parse_op("readlink('/l')", &op);
     assert_int_equal(lf_backend_budget(&b, &op, 100, 300, &mt), 0);
