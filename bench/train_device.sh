@@ -5,12 +5,14 @@
 # tokenizer, a time-limited training run, a checkpoint/resume check, and the
 # engine's view of the exported model. Logs and results go under $OUT.
 #
-#   bash bench/train_device.sh [SRC] [TRAIN_SECONDS]
+#   bash bench/train_device.sh [SRC] [TRAIN_SECONDS] [all|bench]
 # SRC: the source tree to build (default .); stages run on even if one
-# fails, and the summary at the end says which did.
+# fails, and the summary at the end says which did. "bench" stops after the
+# test and the throughput runs (torch.compile at both shapes).
 set -u -o pipefail
 SRC=${1:-.}
 TRAIN_S=${2:-150}
+MODE=${3:-all}
 OUT=${OUT:-/tmp/train_out}
 mkdir -p "$OUT"
 W=/tmp/trainwork
@@ -43,8 +45,15 @@ for shape in "32 512" "16 2048"; do
   timeout 120 $B/bench/train_bench --config $CFG,vocab=4096,ctx=2048 --B $1 --T $2 --steps 30 2>&1 | tee -a $OUT/bench.txt
 done
 PYTHONUNBUFFERED=1 timeout 170 python3 "$SRC"/bench/train_peer.py --config $CFG,vocab=4096 --B 32 --T 512 --steps 30 --modes eager,compile 2>&1 | tee -a $OUT/bench.txt
-PYTHONUNBUFFERED=1 timeout 60 python3 "$SRC"/bench/train_peer.py --config $CFG,vocab=4096 --B 16 --T 2048 --steps 30 --modes eager 2>&1 | tee -a $OUT/bench.txt
+M2=eager; [ "$MODE" = bench ] && M2=eager,compile
+PYTHONUNBUFFERED=1 timeout 100 python3 "$SRC"/bench/train_peer.py --config $CFG,vocab=4096 --B 16 --T 2048 --steps 30 --modes $M2 2>&1 | tee -a $OUT/bench.txt
 stage bench done
+if [ "$MODE" = bench ]; then
+  echo; echo "=== summary"; printf '%s\n' "${SUMMARY[@]}"
+  grep -hE "^(llmfuse-cuda|pytorch)" $OUT/bench.txt
+  grep -E "^(all checks|FAIL)|steps:" $OUT/cuda_test.txt
+  exit 0
+fi
 
 # 4. data (oracle episodes, split by episode) and tokenizer
 cd $W

@@ -268,7 +268,14 @@ void lf_k_qkv_bwd(cudaStream_t s, bf16 *dqkv, float *dqw, float *dkw, const floa
         dqkv, dqw, dkw, dq, dkh, dvh, qkv, qrstd, krstd, qw, kw, cosb, sinb, N, T, H, KV, hd);
 }
 
-__global__ void k_softmax(bf16 *P, const float *S, int R, int T)
+/* Rows of a query block of Tb rows are only read up to the block's end
+ * (the causal split in trainer.cu), so zeros are written up to there. */
+static __device__ __forceinline__ int row_end(int t, int T, int Tb)
+{
+    return min(T, (t / Tb + 1) * Tb);
+}
+
+__global__ void k_softmax(bf16 *P, const float *S, int R, int T, int Tb)
 {
     size_t row = (size_t)blockIdx.x * WARPS + threadIdx.x / 32;
     int lane = threadIdx.x % 32;
@@ -286,16 +293,17 @@ __global__ void k_softmax(bf16 *P, const float *S, int R, int T)
         sum += expf(s[j] - mx);
     sum = warp_sum(sum);
     float inv = 1.0f / sum;
-    for (int j = lane; j < T; j += 32)
+    int end = row_end(t, T, Tb);
+    for (int j = lane; j < end; j += 32)
         p[j] = __float2bfloat16(j <= t ? expf(s[j] - mx) * inv : 0.0f);
 }
 
-void lf_k_softmax(cudaStream_t s, bf16 *P, const float *S, int R, int T)
+void lf_k_softmax(cudaStream_t s, bf16 *P, const float *S, int R, int T, int Tb)
 {
-    k_softmax<<<blocks_for(R, WARPS), 32 * WARPS, 0, s>>>(P, S, R, T);
+    k_softmax<<<blocks_for(R, WARPS), 32 * WARPS, 0, s>>>(P, S, R, T, Tb);
 }
 
-__global__ void k_softmax_bwd(bf16 *dS, const float *dP, const bf16 *P, int R, int T,
+__global__ void k_softmax_bwd(bf16 *dS, const float *dP, const bf16 *P, int R, int T, int Tb,
                               float scale)
 {
     size_t row = (size_t)blockIdx.x * WARPS + threadIdx.x / 32;
@@ -309,15 +317,16 @@ __global__ void k_softmax_bwd(bf16 *dS, const float *dP, const bf16 *P, int R, i
     for (int j = lane; j <= t; j += 32)
         dot += __bfloat162float(p[j]) * dp[j];
     dot = warp_sum(dot);
-    for (int j = lane; j < T; j += 32)
+    int end = row_end(t, T, Tb);
+    for (int j = lane; j < end; j += 32)
         dS[row * T + j] = __float2bfloat16(j <= t ? __bfloat162float(p[j]) * (dp[j] - dot) * scale
                                                   : 0.0f);
 }
 
 void lf_k_softmax_bwd(cudaStream_t s, bf16 *dS, const float *dP, const bf16 *P, int R, int T,
-                      float scale)
+                      int Tb, float scale)
 {
-    k_softmax_bwd<<<blocks_for(R, WARPS), 32 * WARPS, 0, s>>>(dS, dP, P, R, T, scale);
+    k_softmax_bwd<<<blocks_for(R, WARPS), 32 * WARPS, 0, s>>>(dS, dP, P, R, T, Tb, scale);
 }
 
 __global__ void k_swiglu(bf16 *h, const float *gu, int N, int F)
@@ -495,36 +504,44 @@ void lf_k_to_bf16(cudaStream_t s, bf16 *y, const float *x, size_t n)
     k_to_bf16<<<blocks_for(n, 256), 256, 0, s>>>(y, x, n);
 }
 
-/* tab[kind * B*H + b*H + h]: where the (b, h) slice of each attention
- * operand starts. Token-major tensors ([N][H*hd] or [N][KV*hd]) start at
- * row b*T, column h*hd (or g*hd, g = h / (H/KV)); score-shaped ones
- * ([B*H][T][T]) at slice b*H + h. */
-__global__ void k_attn_ptrs(const void **tab, int B, int H, int KV, int T, int hd,
-                            const bf16 *qr, const bf16 *kr, const bf16 *vb, float *S, bf16 *P,
-                            bf16 *o, const bf16 *dO, bf16 *dS, float *dq, float *dkh, float *dvh)
+/* tab[(kind * nb + blk) * B*H + b*H + h]: where the (b, h) slice of each
+ * attention operand starts for query block blk (rows blk*Tb ..). Token-major
+ * tensors ([N][H*hd] or [N][KV*hd]) start at row b*T (+ blk*Tb for the
+ * query-side ones: q, o, dO, dq), column h*hd (or g*hd, g = h / (H/KV));
+ * score-shaped ones ([B*H][T][T]) at slice b*H + h, row blk*Tb. Key-side
+ * operands (k, v, dk, dv) start at row 0 of the sequence. */
+__global__ void k_attn_ptrs(const void **tab, int B, int H, int KV, int T, int hd, int Tb,
+                            int nb, const bf16 *qr, const bf16 *kr, const bf16 *vb, float *S,
+                            bf16 *P, bf16 *o, const bf16 *dO, bf16 *dS, float *dq, float *dkh,
+                            float *dvh)
 {
-    int i = blockIdx.x * blockDim.x + threadIdx.x, BH = B * H;
-    if (i >= BH)
+    int idx = blockIdx.x * blockDim.x + threadIdx.x, BH = B * H;
+    if (idx >= BH * nb)
         return;
+    int i = idx % BH, blk = idx / BH;
     int b = i / H, h = i % H, g = h / (H / KV);
     size_t Q = (size_t)H * hd, K = (size_t)KV * hd, row = (size_t)b * T, sq = (size_t)T * T;
-    tab[LF_AP_Q * BH + i] = qr + row * Q + (size_t)h * hd;
-    tab[LF_AP_K * BH + i] = kr + row * K + (size_t)g * hd;
-    tab[LF_AP_V * BH + i] = vb + row * K + (size_t)g * hd;
-    tab[LF_AP_S * BH + i] = S + i * sq;
-    tab[LF_AP_P * BH + i] = P + i * sq;
-    tab[LF_AP_O * BH + i] = o + row * Q + (size_t)h * hd;
-    tab[LF_AP_DO * BH + i] = dO + row * Q + (size_t)h * hd;
-    tab[LF_AP_DS * BH + i] = dS + i * sq;
-    tab[LF_AP_DQ * BH + i] = dq + row * Q + (size_t)h * hd;
-    tab[LF_AP_DK * BH + i] = dkh + row * Q + (size_t)h * hd;
-    tab[LF_AP_DV * BH + i] = dvh + row * Q + (size_t)h * hd;
+    size_t qrow = row + (size_t)blk * Tb, srow = (size_t)blk * Tb * T;
+#define AT(kind) tab[((size_t)(kind) * nb + blk) * BH + i]
+    AT(LF_AP_Q) = qr + qrow * Q + (size_t)h * hd;
+    AT(LF_AP_K) = kr + row * K + (size_t)g * hd;
+    AT(LF_AP_V) = vb + row * K + (size_t)g * hd;
+    AT(LF_AP_S) = S + i * sq + srow;
+    AT(LF_AP_P) = P + i * sq + srow;
+    AT(LF_AP_O) = o + qrow * Q + (size_t)h * hd;
+    AT(LF_AP_DO) = dO + qrow * Q + (size_t)h * hd;
+    AT(LF_AP_DS) = dS + i * sq + srow;
+    AT(LF_AP_DQ) = dq + qrow * Q + (size_t)h * hd;
+    AT(LF_AP_DK) = dkh + row * Q + (size_t)h * hd;
+    AT(LF_AP_DV) = dvh + row * Q + (size_t)h * hd;
+#undef AT
 }
 
 void lf_k_attn_ptrs(cudaStream_t s, const void **tab, int B, int H, int KV, int T, int hd,
-                    const bf16 *qr, const bf16 *kr, const bf16 *vb, float *S, bf16 *P,
-                    bf16 *o, const bf16 *dO, bf16 *dS, float *dq, float *dkh, float *dvh)
+                    int Tb, int nb, const bf16 *qr, const bf16 *kr, const bf16 *vb, float *S,
+                    bf16 *P, bf16 *o, const bf16 *dO, bf16 *dS, float *dq, float *dkh,
+                    float *dvh)
 {
-    k_attn_ptrs<<<blocks_for((size_t)B * H, 128), 128, 0, s>>>(tab, B, H, KV, T, hd, qr, kr, vb,
-                                                               S, P, o, dO, dS, dq, dkh, dvh);
+    k_attn_ptrs<<<blocks_for((size_t)B * H * nb, 128), 128, 0, s>>>(
+        tab, B, H, KV, T, hd, Tb, nb, qr, kr, vb, S, P, o, dO, dS, dq, dkh, dvh);
 }

@@ -37,11 +37,12 @@ void lf_k_qkv_bwd(cudaStream_t s, bf16 *dqkv, float *dqw, float *dkw, const floa
                   const float *dkh, const float *dvh, const float *qkv, const float *qrstd,
                   const float *krstd, const float *qw, const float *kw, const float *cosb,
                   const float *sinb, int N, int T, int H, int KV, int hd);
-/* Causal softmax of rows of S [R][T] (row r is position r % T) -> P bf16. */
-void lf_k_softmax(cudaStream_t s, bf16 *P, const float *S, int R, int T);
-/* dS = P * (dP - sum(P dP)) * scale, bf16. */
+/* Causal softmax of rows of S [R][T] (row r is position t = r % T) -> P
+ * bf16, written up to the end of t's query block of Tb rows. */
+void lf_k_softmax(cudaStream_t s, bf16 *P, const float *S, int R, int T, int Tb);
+/* dS = P * (dP - sum(P dP)) * scale, bf16 (same extent). */
 void lf_k_softmax_bwd(cudaStream_t s, bf16 *dS, const float *dP, const bf16 *P, int R, int T,
-                      float scale);
+                      int Tb, float scale);
 /* h = silu(gu[:, :F]) * gu[:, F:] (bf16) */
 void lf_k_swiglu(cudaStream_t s, bf16 *h, const float *gu, int N, int F);
 void lf_k_swiglu_bwd(cudaStream_t s, bf16 *dgu, const float *dh, const float *gu, int N, int F);
@@ -56,10 +57,13 @@ void lf_k_adamw(cudaStream_t s, float *p, bf16 *ph, const float *g, float *m, fl
                 const uint8_t *mask, const lf_kacc *acc, size_t n, float lr, float b1,
                 float b2, float c1, float c2, float eps, float wd, float clip);
 void lf_k_to_bf16(cudaStream_t s, bf16 *y, const float *x, size_t n);
-/* Pointer tables for the per-(b,h) attention matmuls (see cuda_train.cu). */
+/* Pointer tables for the per-(b,h) attention matmuls, one set per causal
+ * query block of Tb rows (nb blocks; see trainer.cu). */
 void lf_k_attn_ptrs(cudaStream_t s, const void **tab, int B, int H, int KV, int T, int hd,
-                    const bf16 *qr, const bf16 *kr, const bf16 *vb, float *S, bf16 *P,
-                    bf16 *o, const bf16 *dO, bf16 *dS, float *dq, float *dkh, float *dvh);
+                    int Tb, int nb, const bf16 *qr, const bf16 *kr, const bf16 *vb, float *S,
+                    bf16 *P, bf16 *o, const bf16 *dO, bf16 *dS, float *dq, float *dkh,
+                    float *dvh);
+#define LF_ATTN_MAX_BLOCKS 4
 enum { LF_AP_Q, LF_AP_K, LF_AP_V, LF_AP_S, LF_AP_P, LF_AP_O, LF_AP_DO, LF_AP_DS, LF_AP_DQ,
        LF_AP_DK, LF_AP_DV, LF_AP_COUNT };
 

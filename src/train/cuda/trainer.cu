@@ -27,7 +27,7 @@ typedef struct layer_act {
     float *rstd2;   /* [N] */
     float *gu;      /* [N][2F] */
     bf16 *hh;       /* [N][F] */
-    const void **tab;   /* attention pointer table, LF_AP_COUNT x B*H */
+    const void **tab;   /* attention pointers, LF_AP_COUNT x LF_ATTN_MAX_BLOCKS x B*H */
 } layer_act;
 
 struct lf_tcuda {
@@ -115,8 +115,25 @@ static cublasStatus_t gemm_bh(lf_tcuda *t, int BH, int ta, int tb, int M, int N,
                                CUBLAS_GEMM_DEFAULT);
 }
 
-#define TAB(l, kind) ((const void *const *)((l)->tab + (size_t)(kind) * BH))
-#define TABW(l, kind) ((void *const *)((l)->tab + (size_t)(kind) * BH))
+/* Causal split of the attention matmuls: query rows go in nb blocks of Tb
+ * rows, and block i only meets keys 0 .. (i+1)*Tb - 1, so the masked upper
+ * triangle is mostly not computed, written or read (at T = 2048, 4 blocks:
+ * 10/16 of the full square). Short sequences stay one block: more, smaller
+ * launches would cost more than they save. */
+static void attn_blocks(int T, int *Tb, int *nb)
+{
+    if (T <= 512) {
+        *Tb = T;
+    } else {
+        int q = (T + LF_ATTN_MAX_BLOCKS - 1) / LF_ATTN_MAX_BLOCKS;
+        q = (q + 63) / 64 * 64;
+        *Tb = q > 512 ? q : 512;
+    }
+    *nb = (T + *Tb - 1) / *Tb;
+}
+
+#define TAB(l, kind, blk) ((const void *const *)((l)->tab + ((size_t)(kind) * nb + (blk)) * BH))
+#define TABW(l, kind, blk) ((void *const *)((l)->tab + ((size_t)(kind) * nb + (blk)) * BH))
 
 static int dalloc(void **p, size_t bytes)
 {
@@ -217,7 +234,7 @@ int lf_tcuda_new(const lf_tcfg *c, const lf_topt *o, int max_tokens, int max_T,
         A(a->qr, N * Q * 2); A(a->kr, N * K * 2); A(a->vb, N * K * 2);
         A(a->P, sq * 2); A(a->o, N * Q * 2); A(a->xm, N * D * 4); A(a->xn2, N * D * 2);
         A(a->rstd2, N * 4); A(a->gu, N * 2 * F * 4); A(a->hh, N * F * 2);
-        A(a->tab, (size_t)LF_AP_COUNT * t->maxBH * sizeof(void *));
+        A(a->tab, (size_t)LF_AP_COUNT * LF_ATTN_MAX_BLOCKS * t->maxBH * sizeof(void *));
     }
     A(t->xL, N * D * 4); A(t->rstdf, N * 4); A(t->xf, N * D * 2);
     A(t->logits, N * V * 4); A(t->dlog, N * V * 2); A(t->S, sq * 4); A(t->dS, sq * 2);
@@ -292,11 +309,13 @@ static int forward(lf_tcuda *t, int B, int T, int train, float inv_n, lf_err *er
         KV = c->n_kv, Q = H * hd, K = KV * hd, QKV = Q + 2 * K, BH = B * H;
     float eps = c->eps, scale = 1.0f / sqrtf((float)hd);
     cudaStream_t s = t->s;
+    int Tb, nb;
+    attn_blocks(T, &Tb, &nb);
     if (t->tab_B != B || t->tab_T != T) {
         for (int l = 0; l < c->n_layer; l++) {
             layer_act *a = &t->L[l];
-            lf_k_attn_ptrs(s, a->tab, B, H, KV, T, hd, a->qr, a->kr, a->vb, t->S, a->P, a->o,
-                           t->dO, t->dS, t->dq, t->dkh, t->dvh);
+            lf_k_attn_ptrs(s, a->tab, B, H, KV, T, hd, Tb, nb, a->qr, a->kr, a->vb, t->S, a->P,
+                           a->o, t->dO, t->dS, t->dq, t->dkh, t->dvh);
         }
         t->tab_B = B;
         t->tab_T = T;
@@ -312,12 +331,19 @@ static int forward(lf_tcuda *t, int B, int T, int train, float inv_n, lf_err *er
         CB(gemm(t, 0, 1, N, QKV, D, a->xn1, D, wh + o->wqkv, D, a->qkv, 0, QKV, 1, 0), "qkv");
         lf_k_qkv_fwd(s, a->qr, a->kr, a->vb, a->qrstd, a->krstd, a->qkv, w + o->q_norm,
                      w + o->k_norm, t->cosb, t->sinb, N, T, H, KV, hd, eps);
-        /* S_bh = scale * q_bh k_bg^T; P = causal softmax; o_bh = P v_bg */
-        CB(gemm_bh(t, BH, 0, 1, T, T, hd, TAB(a, LF_AP_Q), Q, TAB(a, LF_AP_K), K,
-                   TABW(a, LF_AP_S), 0, T, scale, 0), "scores");
-        lf_k_softmax(s, a->P, t->S, BH * T, T);
-        CB(gemm_bh(t, BH, 0, 0, T, hd, T, TAB(a, LF_AP_P), T, TAB(a, LF_AP_V), K,
-                   TABW(a, LF_AP_O), 1, Q, 1, 0), "attn out");
+        /* S_bh = scale * q_bh k_bg^T; P = causal softmax; o_bh = P v_bg,
+         * query block i (m rows) against keys 0 .. nk-1 */
+        for (int i = 0; i < nb; i++) {
+            int m = T - i * Tb < Tb ? T - i * Tb : Tb, nk = (i + 1) * Tb < T ? (i + 1) * Tb : T;
+            CB(gemm_bh(t, BH, 0, 1, m, nk, hd, TAB(a, LF_AP_Q, i), Q, TAB(a, LF_AP_K, i), K,
+                       TABW(a, LF_AP_S, i), 0, T, scale, 0), "scores");
+        }
+        lf_k_softmax(s, a->P, t->S, BH * T, T, Tb);
+        for (int i = 0; i < nb; i++) {
+            int m = T - i * Tb < Tb ? T - i * Tb : Tb, nk = (i + 1) * Tb < T ? (i + 1) * Tb : T;
+            CB(gemm_bh(t, BH, 0, 0, m, hd, nk, TAB(a, LF_AP_P, i), T, TAB(a, LF_AP_V, i), K,
+                       TABW(a, LF_AP_O, i), 1, Q, 1, 0), "attn out");
+        }
         CB(gemm(t, 0, 1, N, D, Q, a->o, Q, wh + o->wo, Q, t->tmp, 0, D, 1, 0), "wo");
         lf_k_rmsnorm(s, a->xm, a->x, t->tmp, w + o->ffn_norm, a->xn2, a->rstd2, N, D, eps);
         CB(gemm(t, 0, 1, N, 2 * F, D, a->xn2, D, wh + o->wgu, D, a->gu, 0, 2 * F, 1, 0), "wgu");
@@ -345,6 +371,9 @@ static int backward(lf_tcuda *t, int B, int T, lf_err *err)
     float scale = 1.0f / sqrtf((float)hd);
     cudaStream_t s = t->s;
     float *G = t->g;
+    int Tb, nb;
+    attn_blocks(T, &Tb, &nb);
+    float kbeta = nb > 1 ? 1.0f : 0.0f;   /* dk, dv sum over query blocks */
     /* logits = xf Wout^T */
     CB(gemm(t, 0, 0, N, D, V, t->dlog, V, t->ph + o->out, D, t->tmp, 0, D, 1, 0), "dxf");
     CB(gemm(t, 1, 0, V, D, N, t->dlog, V, t->xf, D, G + o->out, 0, D, 1, 1), "dWout");
@@ -368,15 +397,25 @@ static int backward(lf_tcuda *t, int B, int T, lf_err *err)
         CB(gemm(t, 0, 0, N, Q, D, t->dres_h, D, wh + o->wo, Q, t->dO, 1, Q, 1, 0), "dO");
         CB(gemm(t, 1, 0, D, Q, N, t->dres_h, D, a->o, Q, gw + o->wo, 0, Q, 1, 1), "dWo");
         /* attention: dP = dO v^T; dS; dq = dS k; dk = dS^T q; dv = P^T dO */
-        CB(gemm_bh(t, BH, 0, 1, T, T, hd, TAB(a, LF_AP_DO), Q, TAB(a, LF_AP_V), K,
-                   TABW(a, LF_AP_S), 0, T, 1, 0), "dP");
-        lf_k_softmax_bwd(s, t->dS, t->S, a->P, BH * T, T, scale);
-        CB(gemm_bh(t, BH, 0, 0, T, hd, T, TAB(a, LF_AP_DS), T, TAB(a, LF_AP_K), K,
-                   TABW(a, LF_AP_DQ), 0, Q, 1, 0), "dq");
-        CB(gemm_bh(t, BH, 1, 0, T, hd, T, TAB(a, LF_AP_DS), T, TAB(a, LF_AP_Q), Q,
-                   TABW(a, LF_AP_DK), 0, Q, 1, 0), "dk");
-        CB(gemm_bh(t, BH, 1, 0, T, hd, T, TAB(a, LF_AP_P), T, TAB(a, LF_AP_DO), Q,
-                   TABW(a, LF_AP_DV), 0, Q, 1, 0), "dv");
+        for (int i = 0; i < nb; i++) {
+            int m = T - i * Tb < Tb ? T - i * Tb : Tb, nk = (i + 1) * Tb < T ? (i + 1) * Tb : T;
+            CB(gemm_bh(t, BH, 0, 1, m, nk, hd, TAB(a, LF_AP_DO, i), Q, TAB(a, LF_AP_V, i), K,
+                       TABW(a, LF_AP_S, i), 0, T, 1, 0), "dP");
+        }
+        lf_k_softmax_bwd(s, t->dS, t->S, a->P, BH * T, T, Tb, scale);
+        if (nb > 1) {
+            CK(cudaMemsetAsync(t->dkh, 0, (size_t)N * Q * 4, s), "clear dk");
+            CK(cudaMemsetAsync(t->dvh, 0, (size_t)N * Q * 4, s), "clear dv");
+        }
+        for (int i = 0; i < nb; i++) {
+            int m = T - i * Tb < Tb ? T - i * Tb : Tb, nk = (i + 1) * Tb < T ? (i + 1) * Tb : T;
+            CB(gemm_bh(t, BH, 0, 0, m, hd, nk, TAB(a, LF_AP_DS, i), T, TAB(a, LF_AP_K, i), K,
+                       TABW(a, LF_AP_DQ, i), 0, Q, 1, 0), "dq");
+            CB(gemm_bh(t, BH, 1, 0, nk, hd, m, TAB(a, LF_AP_DS, i), T, TAB(a, LF_AP_Q, i), Q,
+                       TABW(a, LF_AP_DK, i), 0, Q, 1, kbeta), "dk");
+            CB(gemm_bh(t, BH, 1, 0, nk, hd, m, TAB(a, LF_AP_P, i), T, TAB(a, LF_AP_DO, i), Q,
+                       TABW(a, LF_AP_DV, i), 0, Q, 1, kbeta), "dv");
+        }
         lf_k_qkv_bwd(s, t->dqkv, gw + o->q_norm, gw + o->k_norm, t->dq, t->dkh, t->dvh, a->qkv,
                      a->qrstd, a->krstd, w + o->q_norm, w + o->k_norm, t->cosb, t->sinb, N, T, H,
                      KV, hd);
