@@ -108,10 +108,11 @@ static bool authorised(const lf_serve_cfg *s, const lf_serve_req *rq, int api)
 
 /* ---- answering a prompt ---- */
 
-/* Answers a received (possibly wrapped) prompt. On success text holds the
- * backend's raw completion, *is_write whether the op is a <W>, and *ptok the
- * prompt's token count (-1 unknown). On failure returns an HTTP status with
- * err set. */
+/* Answers a received (possibly wrapped) prompt. Returns 0 with the
+ * backend's raw completion in text, *is_write saying whether the op is a
+ * <W>, and stats (if non-NULL) filled; or an HTTP status with err set: 400
+ * for a prompt that does not parse or does not fit the context, 500 for a
+ * backend failure. */
 static unsigned answer(lf_serve_cfg *s, const char *prompt, size_t len, size_t max_tokens,
                        lf_buf *text, bool *is_write, lf_backend_stats *stats, lf_err *err)
 {
