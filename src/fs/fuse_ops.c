@@ -516,8 +516,28 @@ static int op_access(const char *path, int mask)
     int k = ctl_kind(path);
     if (k)
         return k == CTL_MISSING ? -ENOENT : (mask & W_OK) ? -EACCES : 0;
-    int kind = kind_at(m, path);
-    return kind < 0 ? kind : 0;
+    lf_snap *s = lf_mount_snap(m);
+    const lf_node *n = lf_state_lookup(s->st, path, NULL);
+    int rc = n ? 0 : -ENOENT;
+    if (n && mask != F_OK) {
+        /* the mode bits of the state, as a local filesystem checks them
+         * (supplementary groups not consulted); root passes except for
+         * execute on a file with no execute bit */
+        struct fuse_context *c = fuse_get_context();
+        unsigned mode = n->kind == LF_NODE_LINK ? 0777 : n->mode;
+        if (c->uid == 0) {
+            if ((mask & X_OK) && n->kind == LF_NODE_FILE && !(mode & 0111))
+                rc = -EACCES;
+        } else {
+            unsigned bits = c->uid == lf_mount_uid_of(m, n->owner)   ? (mode >> 6) & 7
+                            : c->gid == lf_mount_gid_of(m, n->group) ? (mode >> 3) & 7
+                                                                     : mode & 7;
+            if (((unsigned)mask & bits) != (unsigned)mask)
+                rc = -EACCES;
+        }
+    }
+    lf_snap_put(s);
+    return rc;
 }
 
 static int op_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
