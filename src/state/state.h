@@ -100,7 +100,11 @@ lf_node *lf_state_lookup(const lf_state *st, const char *path, lf_node **parent_
  * ("docs/a.txt"; "/" for the root) into out (reset first). */
 int lf_node_relpath(const lf_node *n, lf_buf *out);
 
-/* Tree edits used by the oracle and the generator. All keep children sorted. */
+/* Tree edits used by the oracle and the generator. All keep children sorted,
+ * so a node's name must not change while it is attached: detach it, rename
+ * it, add it back (the rename of PROTOCOL.md §6). lf_node_add_child takes
+ * ownership of child on success (-EEXIST on a name clash, -EINVAL when dir
+ * is not a directory, -ENOMEM); lf_node_detach leaves n owned by the caller. */
 lf_node *lf_node_new(lf_node_kind kind, const char *name, unsigned mode,
                      const char *owner, const char *group);
 void lf_node_free(lf_node *n);            /* frees the subtree; NULL is fine */

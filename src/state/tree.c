@@ -117,12 +117,14 @@ void lf_node_detach(lf_node *n)
     if (!n || !n->parent)
         return;
     lf_node *dir = n->parent;
-    for (size_t i = 0; i < dir->nkids; i++) {
-        if (dir->kids[i] == n) {
-            memmove(dir->kids + i, dir->kids + i + 1, (dir->nkids - i - 1) * sizeof *dir->kids);
-            dir->nkids--;
-            break;
-        }
+    bool found;
+    size_t i = kid_index(dir, n->name, &found);   /* O(log n) when sorted */
+    if (!found || dir->kids[i] != n)               /* name changed in place */
+        for (i = 0; i < dir->nkids && dir->kids[i] != n; i++)
+            ;
+    if (i < dir->nkids) {
+        memmove(dir->kids + i, dir->kids + i + 1, (dir->nkids - i - 1) * sizeof *dir->kids);
+        dir->nkids--;
     }
     n->parent = NULL;
 }
