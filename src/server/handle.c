@@ -30,6 +30,7 @@
 
 #include "server/handle.h"
 #include "util/json.h"
+#include "util/text.h"
 
 #define MAX_STOPS 8
 
@@ -60,6 +61,35 @@ static void put_msg(lf_buf *out, const char *msg)
             m[i] = '?';
     lf_json_write_str(out, m, n, true);
     free(m);
+}
+
+/* Appends a model's answer as a JSON string. A model may emit bytes that are
+ * not UTF-8 (a byte-level tokenizer can stop mid-character); as vLLM does,
+ * each bad sequence becomes U+FFFD, so the client gets the answer and judges
+ * it (it will not parse: a right answer is always UTF-8, PROTOCOL.md §3). */
+static int put_answer(lf_buf *out, const char *t, size_t n)
+{
+    if (lf_utf8_valid(t, n))
+        return lf_json_write_str(out, t, n, false);
+    lf_buf fixed;
+    lf_buf_init(&fixed, 0);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0;) {
+        unsigned char c = (unsigned char)t[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+                   : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (len && i + len <= n && lf_utf8_valid(t + i, len)) {
+            rc = lf_buf_append(&fixed, t + i, len);
+            i += len;
+        } else {
+            rc = lf_buf_append(&fixed, "\xEF\xBF\xBD", 3);
+            i++;
+        }
+    }
+    if (rc == 0)
+        rc = lf_json_write_str(out, fixed.data ? fixed.data : "", fixed.len, false);
+    lf_buf_free(&fixed);
+    return rc;
 }
 
 static void reply_error(reply *r, int api, unsigned status, const char *msg)
@@ -186,8 +216,8 @@ static void handle_generate(lf_serve_cfg *s, const lf_json *j, reply *r)
             n--;
     r->status = 200;
     lf_buf_puts(r->body, "{\"text\":");
-    if (lf_json_write_str(r->body, text.data ? text.data : "", n, false) < 0) {
-        reply_error(r, API_GENERATE, 500, "the backend's answer is not valid UTF-8");
+    if (put_answer(r->body, text.data ? text.data : "", n) < 0) {
+        reply_error(r, API_GENERATE, 500, "out of memory");
         goto out;
     }
     lf_buf_putc(r->body, '}');
@@ -271,8 +301,8 @@ static void handle_openai(lf_serve_cfg *s, const lf_json *j, reply *r)
                   (unsigned long)atomic_fetch_add(&s->ids, 1) + 1, (long)time(NULL));
     put_msg(r->body, model);
     lf_buf_puts(r->body, ",\"choices\":[{\"index\":0,\"text\":");
-    if (lf_json_write_str(r->body, t, n, false) < 0) {
-        reply_error(r, API_OPENAI, 500, "the backend's answer is not valid UTF-8");
+    if (put_answer(r->body, t, n) < 0) {
+        reply_error(r, API_OPENAI, 500, "out of memory");
         goto out;
     }
     lf_buf_printf(r->body,

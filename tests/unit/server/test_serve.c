@@ -193,6 +193,45 @@ static void test_seed_eval(void **st)
     lf_buf_free(&wrapped);
 }
 
+/* A model that answers bytes that are not UTF-8: the server passes them on
+ * as U+FFFD (as vLLM does), with status 200. */
+static int bad_complete(lf_backend *b, const lf_request *req, lf_buf *out,
+                        lf_backend_stats *st, lf_err *err)
+{
+    (void)b;
+    (void)req;
+    (void)st;
+    (void)err;
+    return lf_buf_append(out, "a\xff\xc3\xa9\xe2\x82\xed\xa0\x80z\xc3", 11);
+}
+static long bad_count(lf_backend *b, const char *t, size_t n)
+{
+    (void)b;
+    (void)t;
+    return (long)n;
+}
+static void bad_free(lf_backend *b) { (void)b; }
+static const lf_backend_vt bad_vt = {"bad", bad_complete, bad_count, bad_free};
+
+static void test_not_utf8(void **st)
+{
+    (void)st;
+    lf_backend bad = {.vt = &bad_vt, .contract = LF_CONTRACT_NONE, .context_tokens = 0};
+    lf_serve_cfg cfg = {.b = &bad};
+    static const char body[] =
+        "{\"prompt\":\"<R>\\nreaddir('/', fh=0)\\n---\\n" EMPTY "\"}";
+    lf_serve_req rq = {.method = "POST", .path = "/generate", .body = body,
+                       .body_len = sizeof body - 1};
+    lf_buf out;
+    lf_buf_init(&out, 0);
+    assert_int_equal(lf_serve_handle(&cfg, &rq, &out), 200);
+    /* a, a stray byte, é, a cut 3-byte sequence (2 bytes), an encoded
+     * surrogate (3 bytes), z, a cut 2-byte sequence: one U+FFFD per bad byte */
+    assert_string_equal(out.data, "{\"text\":\"a\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd"
+                                  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz\xef\xbf\xbd\"}");
+    lf_buf_free(&out);
+}
+
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 static uint64_t next(void)
 {
@@ -251,6 +290,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_seed_eval),
+        cmocka_unit_test(test_not_utf8),
         cmocka_unit_test(test_fuzz_driver),
     };
     return cmocka_run_group_tests_name("serve", tests, setup, teardown);
