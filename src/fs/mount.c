@@ -3,12 +3,16 @@
  * the counters. No libfuse here, so it is unit-testable. */
 #include "fs/mount.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +29,7 @@ typedef struct op_stats {
 struct lf_mount {
     lf_mount_opts o;
     char *owner, *group, *state_path; /* owned copies */
+    int lock_fd;                      /* flock on <state>.lock, or -1 */
     lf_backend *backend;
 
     pthread_mutex_t write_mu;         /* serialises <W> ops */
@@ -97,6 +102,59 @@ static void swap_in(lf_mount *m, lf_snap *s)
 
 /* ---- life cycle ------------------------------------------------------- */
 
+/* Takes <state>.lock (flock, held for the mount's life) so two mounts never
+ * share a state file, then removes temp files a crash left beside it
+ * (<state>.tmp.XXXXXX from lf_file_write_atomic): under the lock nobody
+ * else can be writing them. */
+static int lock_state(lf_mount *m, lf_err *err)
+{
+    size_t n = strlen(m->state_path);
+    char *lock = malloc(n + 6), *dcopy = strdup(m->state_path), *bcopy = strdup(m->state_path);
+    int rc = -ENOMEM;
+    if (!lock || !dcopy || !bcopy) {
+        rc = lf_err_set(err, ENOMEM, "out of memory");
+        goto out;
+    }
+    snprintf(lock, n + 6, "%s.lock", m->state_path);
+    m->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (m->lock_fd < 0) {
+        rc = lf_err_set(err, errno, "cannot open %s: %s", lock, strerror(errno));
+        goto out;
+    }
+    if (flock(m->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "";
+        ssize_t k = pread(m->lock_fd, pid, sizeof pid - 1, 0);
+        pid[k > 0 ? k : 0] = 0;
+        pid[strcspn(pid, "\n")] = 0;
+        rc = lf_err_set(err, EBUSY, "%s is in use by another llmfuse mount%s%s%s",
+                        m->state_path, pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
+        close(m->lock_fd);
+        m->lock_fd = -1;
+        goto out;
+    }
+    char pid[32];
+    int pl = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(m->lock_fd, 0) == 0 && pwrite(m->lock_fd, pid, (size_t)pl, 0) < 0)
+        lf_warn("cannot write %s", lock);
+
+    const char *dir = dirname(dcopy), *base = basename(bcopy);
+    size_t bl = strlen(base);
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (!strncmp(e->d_name, base, bl) && !strncmp(e->d_name + bl, ".tmp.", 5) &&
+            strlen(e->d_name + bl + 5) == 6 && unlinkat(dirfd(d), e->d_name, 0) == 0)
+            lf_info("removed %s/%s, left by an interrupted save", dir, e->d_name);
+    }
+    if (d)
+        closedir(d);
+    rc = 0;
+out:
+    free(lock);
+    free(dcopy);
+    free(bcopy);
+    return rc;
+}
+
 static int load_state(lf_mount *m, lf_state **out, lf_err *err)
 {
     lf_buf b;
@@ -134,6 +192,7 @@ int lf_mount_new(const lf_mount_opts *opts, lf_mount **out, lf_err *err)
     m->o.state_path = m->state_path;
     m->room_tokens = -1;
     m->room_gen = UINT64_MAX;
+    m->lock_fd = -1;
     pthread_mutex_init(&m->write_mu, NULL);
     pthread_rwlock_init(&m->cur_lock, NULL);
     pthread_mutex_init(&m->stats_mu, NULL);
@@ -141,6 +200,8 @@ int lf_mount_new(const lf_mount_opts *opts, lf_mount **out, lf_err *err)
     m->vlog = stderr;
 
     bool fresh = true;
+    if (m->state_path && (rc = lock_state(m, err)) < 0)
+        goto fail;
     if (m->state_path && access(m->state_path, F_OK) == 0) {
         if ((rc = load_state(m, &st, err)) < 0)
             goto fail;
@@ -191,6 +252,8 @@ void lf_mount_free(lf_mount *m)
     if (m->cur)
         lf_snap_put(m->cur);
     lf_backend_free(m->backend);
+    if (m->lock_fd >= 0)
+        close(m->lock_fd); /* releases the flock */
     if (m->vlog_owned)
         fclose(m->vlog);
     free(m->owner);

@@ -62,10 +62,11 @@ typedef struct lf_snap {
     atomic_int refs;
 } lf_snap;
 
-/* Creates the engine. With a state_path that exists the state is loaded
- * and parsed strictly; a file that does not parse fails with -EINVAL and a
- * message (the file is left alone). A missing file is created with the
- * fresh state. The backend is attached later (lf_mount_set_backend).
+/* Creates the engine. With a state_path, <state_path>.lock is locked for
+ * the engine's life (-EBUSY if another mount holds it) and temp files of an
+ * interrupted save are removed; a state file that exists is loaded and
+ * parsed strictly; one that does not parse fails with -EINVAL and a message
+ * (the file is left alone). A missing file is created with the fresh state. The backend is attached later (lf_mount_set_backend).
  * Returns 0 and *out (caller frees with lf_mount_free) or a negative errno. */
 int lf_mount_new(const lf_mount_opts *opts, lf_mount **out, lf_err *err);
 /* Frees the engine and its backend; NULL is fine. No op may be running. */

@@ -24,6 +24,15 @@ grep -q '<body>one
 two
 </body>' "$S" || fail "the state file lacks the last write"
 
+# a second mount of the same state file is refused while the first runs
+lf_mount "$MNT" --backend oracle --state "$S" || fail "mount failed"
+"$LLMFUSE" mount "$T/mnt2" --backend oracle --state "$S" >"$T/second.log" 2>&1 &&
+    fail "a second mount shared the state file"
+grep -q 'in use by another llmfuse mount (pid [0-9]*)' "$T/second.log" ||
+    fail "second mount: $(cat "$T/second.log")"
+is_mounted "$T/mnt2" && fail "second mount appeared"
+lf_umount "$MNT"
+
 # 2. a corrupt state file is refused and not overwritten
 for bad in 'not xml at all' '<filesystem><directory path="/" name="/" mode="755" owner="a" group="b" mtime="2025-01-01T00:00:00"><file path="x" name="x" mode="644" owner="a" group="b" mtime="2025-01-01T00:00:01" size="9"><body>short</body></file></directory></filesystem>' ''; do
     printf '%s' "$bad" >"$T/bad.xml"
@@ -68,7 +77,9 @@ LF_PIDS=""
 fusermount3 -u -z "$MNT" 2>/dev/null
 acked=$(cat "$T/acked")
 [ "$acked" -ge 30 ] || fail "the loop made no progress ($acked)"
+printf 'half a state' >"$S.tmp.AbC123" # as an interrupted save leaves
 lf_mount "$MNT" --backend oracle --state "$S" || fail "the state left by kill -9 does not load"
+[ ! -e "$S.tmp.AbC123" ] || fail "the interrupted save's temp file was not removed"
 lines=$(wc -l <"$MNT/log")
 # acknowledged lines are all there; at most the one in flight is extra
 [ "$lines" -eq "$acked" ] || [ "$lines" -eq $((acked + 1)) ] ||

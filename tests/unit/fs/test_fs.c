@@ -370,6 +370,12 @@ static void test_engine(void **s)
     lf_backend_opts bo = {.contract = -1};
     assert_int_equal(lf_backend_new("oracle", &bo, &b, NULL), 0);
     lf_mount *m = new_mount(path, b, true);
+    /* the state file is locked while mounted */
+    lf_mount_opts o2 = {.state_path = path, .owner = "root", .group = "root"};
+    lf_mount *m3 = NULL;
+    lf_err err3;
+    assert_int_equal(lf_mount_new(&o2, &m3, &err3), -EBUSY);
+    assert_non_null(strstr(err3.msg, "in use"));
     lf_op op = {.kind = LF_OP_MKDIR, .path = "/d", .mode = 040755, .fh = -1};
     assert_int_equal(lf_mount_write(m, &op, 0), 0);
     assert_int_equal(lf_mount_write(m, &op, 0), -EEXIST);
@@ -469,6 +475,9 @@ static void test_engine(void **s)
     assert_int_equal(disk.len, 12);
     lf_buf_free(&disk);
     unlink(path);
+    char lock[64];
+    snprintf(lock, sizeof lock, "%s.lock", path);
+    unlink(lock);
 }
 
 /* The room reported for a backend with a context window. */
