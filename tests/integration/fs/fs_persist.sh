@@ -54,6 +54,27 @@ touch "$MNT/new" || fail "touch"
 [ "$(stat -c '%u %g' "$MNT/new")" = "4321 8765" ] || fail "new entries take the root's owner"
 lf_umount "$MNT"
 
+# SIGTERM unmounts cleanly; --background detaches and serves
+lf_mount "$MNT" --backend oracle --state "$S" || fail "mount failed"
+echo term >"$MNT/t" || fail "write before SIGTERM"
+kill -TERM "$LF_PID"
+wait "$LF_PID" || fail "daemon exited non-zero on SIGTERM"
+is_mounted "$MNT" && fail "still mounted after SIGTERM"
+grep -q '<body>term' "$S" || fail "write before SIGTERM lost"
+"$LLMFUSE" mount "$MNT" --backend oracle --state "$S" --background >"$T/bg.log" 2>&1 ||
+    fail "--background: $(cat "$T/bg.log")"
+is_mounted "$MNT" || fail "--background: not mounted"
+[ "$(cat "$MNT/t")" = term ] || fail "--background: read"
+echo bg >>"$MNT/t" || fail "--background: write"
+fusermount3 -u "$MNT" || fail "--background: unmount"
+for i in $(seq 1 100); do
+    flock -n "$S.lock" true && break
+    sleep 0.05
+done
+flock -n "$S.lock" true || fail "--background daemon did not exit after unmount"
+grep -q '<body>term
+bg' "$S" || fail "--background: write lost"
+
 # 4. kill -9 in the middle of a write loop
 rm -f "$S"
 lf_mount "$MNT" --backend oracle --state "$S" || fail "mount failed"

@@ -76,4 +76,11 @@ cat "$MNT/.llmfuse/stats" >"$T/stats2.json"
 [ "$(num enospc "$T/stats2.json")" -ge 1 ] || fail "enospc not counted: $(cat "$T/stats2.json")"
 grep -q 'refused with ENOSPC' "$T/mount.log" || fail "no ENOSPC log line"
 lf_umount "$MNT"
+
+# 3. the openai backend over the same server (/v1/completions)
+lf_mount "$MNT" --backend openai --url "$url" --state "$S" || fail "mount with openai failed"
+echo over-openai >"$MNT/d/o" || fail "write over openai"
+[ "$(cat "$MNT/d/o")" = over-openai ] || fail "read over openai"
+[ "$(ls "$MNT/d" | tr '\n' ' ')" = "f huge o " ] || fail "ls over openai: $(ls "$MNT/d")"
+lf_umount "$MNT"
 echo "ok"
