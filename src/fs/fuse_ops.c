@@ -499,9 +499,12 @@ static int op_statfs(const char *path, struct statvfs *sv)
     size_t nodes = lf_state_count(s->st);
     lf_snap_put(s);
     memset(sv, 0, sizeof *sv);
-    sv->f_bsize = sv->f_frsize = 512;
-    sv->f_blocks = total / 512;
-    sv->f_bfree = sv->f_bavail = avail / 512;
+    /* byte-sized fundamental blocks: a small context's room is a few
+     * hundred bytes, which 512-byte blocks would round to nothing */
+    sv->f_bsize = 4096;
+    sv->f_frsize = 1;
+    sv->f_blocks = total;
+    sv->f_bfree = sv->f_bavail = avail;
     /* a node costs at least ~100 bytes of XML */
     sv->f_files = nodes + avail / 100;
     sv->f_ffree = sv->f_favail = avail / 100;
