@@ -20,7 +20,8 @@
  * <body>, single or double quoted attributes in any order, end-of-line
  * normalisation (raw CR LF and CR read as LF in text, and raw tab/LF/CR as a
  * space in attribute values, as any XML parser does: the canonical form
- * writes them as character references). Raw bytes 0x00-0x1F other than tab,
+ * writes them as character references). A base64 body may be wrapped
+ * (whitespace in it is dropped). Raw bytes 0x00-0x1F other than tab,
  * LF and CR are rejected, as are character references to non-XML characters.
  * Not supported (rejected with a message): DOCTYPE, processing instructions
  * other than the declaration, CDATA outside <body>.
@@ -603,6 +604,13 @@ static int push(parser *p, frame f)
     return 0;
 }
 
+static void restore_text(parser *p, size_t len)
+{
+    p->text.len = len;
+    if (p->text.data)
+        p->text.data[len] = 0;
+}
+
 /* Closes the top frame: the checks that need the whole element. */
 static int close_top(parser *p)
 {
@@ -629,6 +637,12 @@ static int close_top(parser *p)
         frame *file = f - 1;
         const lf_buf *b = &p->text;
         if (f->base64) {
+            /* whitespace (line-wrapped base64) is dropped before decoding */
+            size_t k = 0;
+            for (size_t i = 0; i < p->text.len; i++)
+                if (!is_ws((unsigned char)p->text.data[i]))
+                    p->text.data[k++] = p->text.data[i];
+            restore_text(p, k);
             lf_buf_reset(&p->bin);
             rc = lf_b64_decode(bufstr(&p->text), p->text.len, &p->bin);
             if (rc == -EINVAL)

@@ -214,9 +214,11 @@ static const struct accept_case {
      F("c", "c", "0") "<body /></file>" F("d", "d", "0") "<body /></file>" END, 0},
     {"base64 bodies", ROOT F("a", "a", "3") "<body encoding=\"base64\">AAEC</body></file>"
      F("b", "b", "2") "<body encoding='base64'>aGk=</body></file>"
-     F("c", "c", "0") "<body encoding=\"base64\"/></file>" END,
+     F("c", "c", "0") "<body encoding=\"base64\"/></file>"
+     F("d", "d", "6") "<body encoding=\"base64\">\n AAEC\r\n AAEC \n</body></file>" END,
      LF_PARSE_STRICT, ROOT F("a", "a", "3") "<body encoding=\"base64\">AAEC</body></file>"
-     F("b", "b", "2") "<body>hi</body></file>" F("c", "c", "0") "<body /></file>" END, 0},
+     F("b", "b", "2") "<body>hi</body></file>" F("c", "c", "0") "<body /></file>"
+     F("d", "d", "6") "<body encoding=\"base64\">AAECAAEC</body></file>" END, 0},
     {"raw CR LF and CR read as LF", ROOT F("a", "a", "5") "<body>a\r\nb\rc</body></file>" END,
      LF_PARSE_STRICT, ROOT F("a", "a", "5") "<body>a\nb\nc</body></file>" END, 0},
     {"character references in names; raw whitespace in attributes",
@@ -340,7 +342,8 @@ static const struct reject_case {
     {ROOT F("a", "a", "3") "<body>\xED\xA0\x80</body></file>" END, LF_PARSE_LENIENT, "invalid UTF-8", "\xED"},
     {ROOT F("a", "a", "1") "<body>\xE6\x97</body></file>" END, LF_PARSE_LENIENT, "invalid UTF-8", "\xE6"},
     {ROOT F("a", "a", "1") "<body encoding=\"base64\">A</body></file>" END, LF_PARSE_LENIENT, "bad base64", "<body"},
-    {ROOT F("a", "a", "1") "<body encoding=\"base64\">Zg= =</body></file>" END, LF_PARSE_LENIENT, "bad base64", "<body"},
+    {ROOT F("a", "a", "1") "<body encoding=\"base64\">Zg=</body></file>" END, LF_PARSE_LENIENT, "bad base64", "<body"},
+    {ROOT F("a", "a", "1") "<body encoding=\"base64\">Z-==</body></file>" END, LF_PARSE_LENIENT, "bad base64", "<body"},
     {ROOT F("a", "a", "1") "<body encoding=\"hex\">00</body></file>" END, LF_PARSE_LENIENT, "unknown body encoding 'hex'", "encoding"},
     {ROOT F("a", "a", "1") "<body>\x01</body></file>" END, LF_PARSE_LENIENT, "raw control byte 0x01", "\x01"},
     {ROOT F("a", "a", "1") "<body>\x7F\x1B</body></file>" END, LF_PARSE_LENIENT, "raw control byte 0x1b", "\x1B"},
