@@ -450,8 +450,10 @@ static int op_open(const char *path, struct fuse_file_info *fi)
 static int op_release(const char *path, struct fuse_file_info *fi)
 {
     lf_mount_count_local(M(), LF_LOCAL_RELEASE);
-    if (!ctl_kind(path) && fi)
+    if (!ctl_kind(path) && fi) {
+        lf_mount_forget(M(), fh_num(fi));
         fh_put(fi->fh);
+    }
     return 0;
 }
 

@@ -22,6 +22,8 @@
 #include "util/file.h"
 #include "util/log.h"
 
+#define LF_MOUNT_READ_CACHE 16
+
 typedef struct op_stats {
     uint64_t calls, errors, refused, usec_sum, usec_max;
 } op_stats;
@@ -43,6 +45,16 @@ struct lf_mount {
     uint64_t room_gen;                /* gen of the cached token count */
     long room_tokens;                 /* tokens of that state, -1 unknown */
 
+    pthread_mutex_t cache_mu;         /* guards rcache */
+    struct rcache {
+        long long fh;                 /* -1: empty */
+        uint64_t gen;
+        char *path;
+        unsigned char *bytes;
+        size_t n;
+    } rcache[LF_MOUNT_READ_CACHE];
+    unsigned rcache_next;
+
     pthread_mutex_t vlog_mu;
     FILE *vlog;                       /* divergence log; stderr when not owned */
     bool vlog_owned;
@@ -50,7 +62,7 @@ struct lf_mount {
 
 static const char *local_names[LF_LOCAL__COUNT] = {
     "getattr", "open", "release", "flush", "fsync", "opendir",
-    "releasedir", "statfs", "access", "utimens", "refused_locally",
+    "releasedir", "statfs", "access", "utimens", "refused_locally", "read_cached",
 };
 
 /* ---- snapshots -------------------------------------------------------- */
@@ -197,6 +209,9 @@ int lf_mount_new(const lf_mount_opts *opts, lf_mount **out, lf_err *err)
     pthread_rwlock_init(&m->cur_lock, NULL);
     pthread_mutex_init(&m->stats_mu, NULL);
     pthread_mutex_init(&m->vlog_mu, NULL);
+    pthread_mutex_init(&m->cache_mu, NULL);
+    for (int i = 0; i < LF_MOUNT_READ_CACHE; i++)
+        m->rcache[i].fh = -1;
     m->vlog = stderr;
 
     bool fresh = true;
@@ -256,6 +271,11 @@ void lf_mount_free(lf_mount *m)
         close(m->lock_fd); /* releases the flock */
     if (m->vlog_owned)
         fclose(m->vlog);
+    for (int i = 0; i < LF_MOUNT_READ_CACHE; i++) {
+        free(m->rcache[i].path);
+        free(m->rcache[i].bytes);
+    }
+    pthread_mutex_destroy(&m->cache_mu);
     free(m->owner);
     free(m->group);
     free(m->state_path);
@@ -725,6 +745,67 @@ out:
 
 /* ---- queries ---------------------------------------------------------- */
 
+static void cache_clear(struct rcache *c)
+{
+    free(c->path);
+    free(c->bytes);
+    memset(c, 0, sizeof *c);
+    c->fh = -1;
+}
+
+void lf_mount_forget(lf_mount *m, long long fh)
+{
+    pthread_mutex_lock(&m->cache_mu);
+    for (int i = 0; i < LF_MOUNT_READ_CACHE; i++)
+        if (m->rcache[i].fh == fh)
+            cache_clear(&m->rcache[i]);
+    pthread_mutex_unlock(&m->cache_mu);
+}
+
+/* A copy of what handle op->fh read of op->path in state gen, as a BYTES
+ * answer; false if there is none. */
+static bool cache_get(lf_mount *m, const lf_op *op, uint64_t gen, lf_answer *ans)
+{
+    bool hit = false;
+    pthread_mutex_lock(&m->cache_mu);
+    for (int i = 0; i < LF_MOUNT_READ_CACHE && !hit; i++) {
+        struct rcache *c = &m->rcache[i];
+        if (c->fh != op->fh || c->gen != gen || strcmp(c->path, op->path))
+            continue;
+        ans->bytes = malloc(c->n ? c->n : 1);
+        if (ans->bytes) {
+            memcpy(ans->bytes, c->bytes, c->n);
+            ans->nbytes = c->n;
+            ans->kind = LF_ANS_BYTES;
+            hit = true;
+        }
+    }
+    pthread_mutex_unlock(&m->cache_mu);
+    return hit;
+}
+
+static void cache_put(lf_mount *m, const lf_op *op, uint64_t gen, const lf_answer *ans)
+{
+    char *p = strdup(op->path);
+    unsigned char *b = malloc(ans->nbytes ? ans->nbytes : 1);
+    if (!p || !b) {
+        free(p);
+        free(b);
+        return;
+    }
+    memcpy(b, ans->bytes, ans->nbytes);
+    pthread_mutex_lock(&m->cache_mu);
+    struct rcache *c = NULL;
+    for (int i = 0; i < LF_MOUNT_READ_CACHE && !c; i++)
+        if (m->rcache[i].fh == op->fh)
+            c = &m->rcache[i];
+    if (!c)
+        c = &m->rcache[m->rcache_next++ % LF_MOUNT_READ_CACHE];
+    cache_clear(c);
+    *c = (struct rcache){.fh = op->fh, .gen = gen, .path = p, .bytes = b, .n = ans->nbytes};
+    pthread_mutex_unlock(&m->cache_mu);
+}
+
 /* A listing may only name what the state holds (a name getattr would deny
  * shows as "No such file" in ls): such names, ".", ".." and repeats are
  * dropped; a difference from the state's children is logged. */
@@ -764,6 +845,12 @@ int lf_mount_query(lf_mount *m, const lf_op *op, lf_answer *ans)
     lf_snap *s = lf_mount_snap(m);
     if ((rc = lf_fs_query_precheck(op, s->st)) < 0)
         goto out;
+    bool cacheable = op->kind == LF_OP_READ && op->fh >= 0;
+    if (cacheable && op->offset > 0 && cache_get(m, op, s->gen, ans)) {
+        lf_snap_put(s);
+        lf_mount_count_local(m, LF_LOCAL_READ_CACHED);
+        return 0;
+    }
     op_line(op, opline, sizeof opline);
     if ((rc = ask(m, op, s, ans, opline, &refused)) < 0)
         goto out;
@@ -777,6 +864,8 @@ int lf_mount_query(lf_mount *m, const lf_op *op, lf_answer *ans)
     }
     if (op->kind == LF_OP_READDIR)
         drop_phantoms(s->st, op, ans, opline);
+    if (cacheable)
+        cache_put(m, op, s->gen, ans);
 out:
     if (lf_log_level() >= LF_LOG_DEBUG)
         log_result(op, opline, rc);

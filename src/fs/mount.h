@@ -94,14 +94,22 @@ int lf_mount_write(lf_mount *m, const lf_op *op, unsigned flags);
 /* Runs a query (read, readdir, readlink) through the backend after the
  * local checks (lf_fs_query_precheck). Returns 0 with *ans filled (caller
  * frees with lf_answer_free; BYTES for read/readlink, LIST for readdir) or
- * a negative errno. Thread-safe. */
+ * a negative errno. Thread-safe.
+ *
+ * A read answer is the whole file (PROTOCOL.md §4), so it is kept per open
+ * handle: a read at offset > 0 on the same handle, path and state
+ * generation is sliced from it without asking the model again (a large
+ * file read in 128 KiB pieces costs one model call, not one per piece).
+ * A read at offset 0 always asks. */
 int lf_mount_query(lf_mount *m, const lf_op *op, lf_answer *ans);
+/* Forgets what the handle fh read (call on release: numbers are reused). */
+void lf_mount_forget(lf_mount *m, long long fh);
 
 /* Local (model-free) operations counted in the statistics. */
 typedef enum {
     LF_LOCAL_GETATTR, LF_LOCAL_OPEN, LF_LOCAL_RELEASE, LF_LOCAL_FLUSH, LF_LOCAL_FSYNC,
     LF_LOCAL_OPENDIR, LF_LOCAL_RELEASEDIR, LF_LOCAL_STATFS, LF_LOCAL_ACCESS,
-    LF_LOCAL_UTIMENS, LF_LOCAL_REFUSED, LF_LOCAL__COUNT
+    LF_LOCAL_UTIMENS, LF_LOCAL_REFUSED, LF_LOCAL_READ_CACHED, LF_LOCAL__COUNT
 } lf_local_op;
 void lf_mount_count_local(lf_mount *m, lf_local_op k);
 

@@ -30,6 +30,10 @@ for f in "$SRC"/*; do
     [ "$(stat -c %s "$MNT/$b")" = "$(stat -c %s "$f")" ] || fail "$b: size differs"
 done
 
+# a large file read in pieces asks the model once per open (the answer is
+# the whole file): later pieces come from the handle's copy
+grep -q '"read_cached":[1-9]' "$MNT/.llmfuse/stats" || fail "no cached reads: $(cat "$MNT/.llmfuse/stats")"
+
 # a file name with non-ASCII characters and spaces
 echo hi >"$MNT/é ü 日本" || fail "non-ASCII name"
 [ "$(cat "$MNT/é ü 日本")" = hi ] || fail "non-ASCII name reads back"

@@ -460,6 +460,31 @@ static void test_engine(void **s)
     lf_answer_free(&ans);
     script = "[\"a/b\"]";
     assert_int_equal(lf_mount_query(m, &ls, &ans), -EIO);
+    /* a read's whole-file answer is kept per handle for reads at offset > 0 */
+    static const struct { const char *script; long long fh; uint64_t off; const char *want; } rc_cases[] = {
+        {"hello world", 7, 0, "hello world"}, /* asks */
+        {"CHANGED", 7, 5, " world"},          /* cached */
+        {"CHANGED", 8, 5, "ED"},              /* another handle asks */
+        {"AGAIN", 7, 0, "AGAIN"},             /* offset 0 always asks */
+        {"LATER", 7, 2, "AIN"},               /* cached again */
+    };
+    for (size_t i = 0; i < sizeof rc_cases / sizeof rc_cases[0]; i++) {
+        script = rc_cases[i].script;
+        lf_op r = {.kind = LF_OP_READ, .path = "/d/f", .size = 4096, .offset = rc_cases[i].off,
+                   .fh = rc_cases[i].fh};
+        assert_int_equal(lf_mount_query(m, &r, &ans), 0);
+        size_t wl = strlen(rc_cases[i].want);
+        assert_true(ans.nbytes >= r.offset);
+        assert_int_equal(ans.nbytes - r.offset, wl);
+        assert_memory_equal(ans.bytes + r.offset, rc_cases[i].want, wl);
+        lf_answer_free(&ans);
+    }
+    lf_mount_forget(m, 7);
+    script = "FORGOTTEN";
+    lf_op r7 = {.kind = LF_OP_READ, .path = "/d/f", .size = 4096, .offset = 3, .fh = 7};
+    assert_int_equal(lf_mount_query(m, &r7, &ans), 0);
+    assert_memory_equal(ans.bytes, "FORGOTTEN", 9);
+    lf_answer_free(&ans);
     lf_mount_free(m);
 
     /* a corrupt file: refused, untouched */
