@@ -1,11 +1,224 @@
-/* cmd_eval.c: `llmfuse eval`. Not yet written: reports so and fails. */
+/* cmd_eval.c: `llmfuse eval`: a dataset's prompts through a backend, raw
+ * answers scored by exact match, with the original's metrics beside them
+ * for comparison; --episodes replays multi-step episodes the way a mount
+ * lives them (src/eval/, docs/EVAL.md).
+ *
+ * Backend choice as `llmfuse mount`: --model FILE.gguf means the local
+ * engine; --backend NAME picks one; with neither, the bundled model
+ * models/llmfuse.gguf if present, else the oracle. */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "backend/backend.h"
 #include "cli/cli.h"
+#include "eval/eval.h"
+#include "lf_config.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: llmfuse eval --data FILE.jsonl [--backend NAME] [--url U] [--token T]\n"
+            "                    [--model M] [--limit N] [--jobs N] [--metric exact|seed]\n"
+            "                    [--episodes] [--out DIR] [--contract none|seed] [--context N]\n"
+            "                    [--timeout S] [--threads N] [--no-label-check] [--no-progress]\n"
+            "  --backend   oracle, local, generate, openai; default as `llmfuse mount`: the\n"
+            "              bundled models/llmfuse.gguf if present, else oracle\n"
+            "  --model     local: a GGUF file (implies --backend local); openai: model name\n"
+            "  --limit N   the first N rows only\n"
+            "  --jobs N    concurrent requests (HTTP backends and the oracle; local: 1)\n"
+            "  --metric    the headline: exact (raw answers, byte for byte; default) or seed\n"
+            "              (the original's expectation-aware sanitising and character-set\n"
+            "              Jaccard > 0.7, for comparison); both are always reported\n"
+            "  --episodes  replay episodes (meta.episode/step) with the model's own states\n"
+            "  --out DIR   write DIR/report.json, report.md, report.html\n"
+            "Exit status: 0 when the run completed (whatever the scores), 1 on failure,\n"
+            "2 on bad usage.\n");
+}
+
+/* The bundled model's path if it exists (static storage), else NULL
+ * (the same places `llmfuse mount` looks). */
+static const char *bundled_model(void)
+{
+    static char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/models/llmfuse.gguf", LF_SOURCE_ROOT);
+    if (access(path, R_OK) == 0)
+        return path;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(path, sizeof path, "%s/../share/llmfuse/llmfuse.gguf", exe);
+            if (access(path, R_OK) == 0)
+                return path;
+        }
+    }
+    return NULL;
+}
+
+typedef struct progress {
+    bool on;
+    const char *what;
+    double t0;
+} progress;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A one-line bar on stderr; called under the runner's lock. */
+static void show(void *ctx, size_t done, size_t total)
+{
+    progress *p = ctx;
+    if (!p->on || !total)
+        return;
+    int width = 30, fill = (int)((double)done / (double)total * width);
+    double el = now_s() - p->t0;
+    double eta = done ? el / (double)done * (double)(total - done) : 0;
+    fprintf(stderr, "\r%s [%.*s%*s] %zu/%zu  %.0fs elapsed, ~%.0fs left ", p->what, fill,
+            "##############################", width - fill, "", done, total, el, eta);
+    if (done == total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
 
 int lf_cmd_eval(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "llmfuse: %s: not implemented yet\n", argv[0]);
-    return 1;
+    const char *data = NULL, *backend = NULL, *url = NULL, *token = NULL, *model = NULL;
+    const char *out = NULL, *metric = "exact", *contract = NULL;
+    long limit = 0, jobs = 1, context = 0, threads = 0;
+    double timeout = 0;
+    bool episodes = false, label_check = true, show_progress = true;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--episodes")) { episodes = true; continue; }
+        if (!strcmp(a, "--no-label-check")) { label_check = false; continue; }
+        if (!strcmp(a, "--no-progress")) { show_progress = false; continue; }
+        if (!v) {
+            fprintf(stderr, "llmfuse eval: unknown or incomplete option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+        i++;
+        char *end = NULL;
+        if (!strcmp(a, "--data")) data = v;
+        else if (!strcmp(a, "--backend")) backend = v;
+        else if (!strcmp(a, "--url")) url = v;
+        else if (!strcmp(a, "--token")) token = v;
+        else if (!strcmp(a, "--model")) model = v;
+        else if (!strcmp(a, "--out")) out = v;
+        else if (!strcmp(a, "--metric")) metric = v;
+        else if (!strcmp(a, "--contract")) contract = v;
+        else if (!strcmp(a, "--limit")) limit = strtol(v, &end, 10);
+        else if (!strcmp(a, "--jobs")) jobs = strtol(v, &end, 10);
+        else if (!strcmp(a, "--context")) context = strtol(v, &end, 10);
+        else if (!strcmp(a, "--threads")) threads = strtol(v, &end, 10);
+        else if (!strcmp(a, "--timeout")) timeout = strtod(v, &end);
+        else {
+            fprintf(stderr, "llmfuse eval: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+        if (end && (*end || end == v)) {
+            fprintf(stderr, "llmfuse eval: bad number '%s' for %s\n", v, a);
+            return 2;
+        }
+    }
+    if (!data || limit < 0 || jobs < 1 || jobs > 256 || context < 0 || threads < 0 ||
+        timeout < 0) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(metric, "exact") && strcmp(metric, "seed")) {
+        fprintf(stderr, "llmfuse eval: --metric is exact or seed\n");
+        return 2;
+    }
+    if (contract && lf_contract_from_name(contract) < 0) {
+        fprintf(stderr, "llmfuse eval: unknown contract '%s' (none, seed)\n", contract);
+        return 2;
+    }
+    if (!backend && model && !url)
+        backend = "local";
+    if (!backend) {
+        model = bundled_model();
+        backend = model ? "local" : "oracle";
+        fprintf(stderr, "llmfuse eval: no backend given: %s%s\n",
+                model ? "the bundled model " : "no bundled model, the oracle",
+                model ? model : "");
+    }
+    bool http = !strcmp(backend, "generate") || !strcmp(backend, "openai");
+    if (jobs > 1 && !http && strcmp(backend, "oracle")) {
+        fprintf(stderr, "llmfuse eval: --jobs applies to the HTTP backends; the %s backend "
+                        "runs one request at a time\n", backend);
+        jobs = 1;
+    }
+
+    int status = 1;
+    lf_err err;
+    lf_err_clear(&err);
+    lf_backend *b = NULL;
+    lf_eval_set set = {0};
+    lf_eval_episodes_result eps = {0};
+    bool have_eps = false;
+    lf_backend_opts o = {.url = url, .token = token, .model = model, .timeout_s = timeout,
+                         .context_tokens = context, .threads = (int)threads,
+                         .contract = contract ? lf_contract_from_name(contract) : -1};
+    if (lf_backend_new(backend, &o, &b, &err) < 0) {
+        fprintf(stderr, "llmfuse eval: %s\n", err.msg);
+        goto out;
+    }
+    if (lf_eval_load(data, (size_t)limit, &set, &err) < 0) {
+        fprintf(stderr, "llmfuse eval: %s\n", err.msg);
+        goto out;
+    }
+    char desc[PATH_MAX + 256];
+    snprintf(desc, sizeof desc, "%s%s%s%s%s (contract %s)", backend, model ? " " : "",
+             model ? model : "", url ? " " : "", url ? url : "", lf_contract_name(b->contract));
+    progress pg = {.on = show_progress && isatty(2), .t0 = now_s()};
+    lf_eval_run_opts ro = {.jobs = (int)jobs, .label_check = label_check, .progress = show,
+                           .progress_ctx = &pg};
+    double t0 = now_s();
+    if (!episodes) {
+        pg.what = "rows";
+        if (lf_eval_run(&set, b, &ro, &err) < 0) {
+            fprintf(stderr, "llmfuse eval: %s\n", err.msg);
+            goto out;
+        }
+    } else {
+        pg.what = "steps";
+        if (lf_eval_episodes(&set, b, &ro, &eps, &err) < 0) {
+            fprintf(stderr, "llmfuse eval: %s\n", err.msg);
+            goto out;
+        }
+        have_eps = true;
+    }
+    lf_eval_info info = {.backend = desc, .data = data, .metric = metric,
+                         .wall_seconds = now_s() - t0};
+    lf_eval_print_summary(stdout, &info, episodes ? NULL : &set, have_eps ? &eps : NULL);
+    fflush(stdout);
+    if (out && lf_eval_write_reports(out, &info, episodes ? NULL : &set, have_eps ? &eps : NULL,
+                                     &err) < 0) {
+        fprintf(stderr, "llmfuse eval: %s\n", err.msg);
+        goto out;
+    }
+    status = 0;
+out:
+    lf_eval_episodes_free(&eps);
+    lf_eval_set_free(&set);
+    lf_backend_free(b);
+    return status;
 }
