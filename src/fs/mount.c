@@ -599,12 +599,14 @@ static int ask(lf_mount *m, const lf_op *op, const lf_snap *s, lf_answer *ans,
         rc = rc == -E2BIG ? -ENOSPC : -EIO;
         goto out;
     }
-    /* max_tokens 0: lf_backend_complete sizes the answer from the state the
-     * request carries (the tight form of lf_backend_budget) and fails with
-     * -ENOSPC when prompt plus answer cannot fit the context. */
+    /* the answer budget from the state the request carries (the tight form
+     * of lf_backend_budget); -ENOSPC when prompt plus answer cannot fit */
     lf_request req = {.op = op, .state = s->st, .prompt = prompt.data, .prompt_len = prompt.len,
                       .max_tokens = 0};
-    rc = lf_backend_complete(b, &req, &text, NULL, &err);
+    long ptok = -1;
+    rc = lf_backend_budget_request(b, &req, &req.max_tokens, &ptok, &err);
+    if (rc == 0)
+        rc = lf_backend_complete(b, &req, &text, NULL, &err);
     if (rc == -ENOSPC) {
         bump(m, &m->enospc);
         lf_warn("%s: refused with ENOSPC: %s", opline, err.msg[0] ? err.msg : "no room");

@@ -3,10 +3,9 @@
  * counters. src/fs/fuse_ops.c turns kernel requests into calls of this.
  *
  * Data flow of a <W> operation (lf_mount_write): the op and the current
- * state become the base prompt (lf_prompt_render); the backend sizes the
- * answer from the state (lf_backend_complete with max_tokens 0 applies the
- * tight form of lf_backend_budget: -ENOSPC when prompt plus answer cannot
- * fit the context) and answers; lf_completion_parse reads it, lf_fs_check_state checks
+ * state become the base prompt (lf_prompt_render); lf_backend_budget_request
+ * sizes the answer from the state (-ENOSPC when prompt plus answer cannot
+ * fit the context); lf_backend_complete answers; lf_completion_parse reads it, lf_fs_check_state checks
  * that the new state reflects the op, the state file is replaced
  * (lf_file_write_atomic) and only then the new state becomes current and
  * the op is acknowledged. Anything refused leaves state and file untouched.
