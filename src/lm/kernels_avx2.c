@@ -10,6 +10,7 @@
 typedef __m256 V;
 #define VL 8
 #define TR 4
+#define TR1 1 /* one token: one row at a time, a single sequential stream */
 #define TT 2
 #define KFN(name) avx2_##name
 #define V_ZERO() _mm256_setzero_ps()

@@ -10,6 +10,7 @@
 typedef __m512 V;
 #define VL 16
 #define TR 4
+#define TR1 1 /* one token: one row at a time, a single sequential stream */
 #define TT 4
 #define KFN(name) avx512_##name
 #define V_ZERO() _mm512_setzero_ps()

@@ -59,7 +59,7 @@ static inline __attribute__((always_inline)) void
 KFN(tile)(lf_ggml_type type, int64_t n, const uint8_t *rows, size_t rb, const float *x,
           size_t ldx, float *y, size_t ldy, const int NR, const int NT)
 {
-    V acc[TR][TT];
+    V acc[TR1 > TR ? TR1 : TR][TT];
 #pragma GCC unroll 8
     for (int r = 0; r < NR; r++)
 #pragma GCC unroll 8
@@ -73,6 +73,9 @@ KFN(tile)(lf_ggml_type type, int64_t n, const uint8_t *rows, size_t rb, const fl
             xv[t] = V_LOAD(x + (size_t)t * ldx + i);
 #pragma GCC unroll 8
         for (int r = 0; r < NR; r++) {
+            /* one token: memory-bound; fetch the next rows early */
+            if (NT == 1 && (i % 32) == 0)
+                __builtin_prefetch(rows + (size_t)(r + NR) * rb + (size_t)i * 2, 0, 0);
             V wv = KFN(wload)(type, rows + (size_t)r * rb, i);
 #pragma GCC unroll 8
             for (int t = 0; t < NT; t++)
@@ -100,6 +103,14 @@ KFN(matmul_t)(const lf_wmat *w, lf_ggml_type type, const float *x, size_t ldx, f
     tc -= tc % TT;
     if (tc < TT)
         tc = TT;
+    if (T == 1) { /* decode: taller blocks, more rows in flight */
+        int64_t o = r0;
+        for (; o + TR1 <= r1; o += TR1)
+            KFN(tile)(type, n, base + (size_t)o * rb, rb, x, ldx, y + o, ldy, TR1, 1);
+        for (; o < r1; o++)
+            KFN(tile)(type, n, base + (size_t)o * rb, rb, x, ldx, y + o, ldy, 1, 1);
+        return;
+    }
     for (int t0 = 0; t0 < T; t0 += tc) {
         int t1 = t0 + tc < T ? t0 + tc : T;
         int64_t o = r0;
