@@ -115,9 +115,10 @@ int main(int argc, char **argv)
     qsort(dt, steps, sizeof(double), cmp);
     double med = dt[steps / 2], tps = N / med;
     double fpt = lf_tmodel_flops_per_token(&c, T);
-    printf("llmfuse-cuda: %zu params, B=%d T=%d: median step %.2f ms, %.0f tok/s, "
+    const char *attn = getenv("LF_TRAIN_ATTN");
+    printf("llmfuse-cuda(%s): %zu params, B=%d T=%d: median step %.2f ms, %.0f tok/s, "
            "%.1f TFLOP/s, MFU %.1f%% (loss %.3f -> %.3f)\n",
-           o.n, B, T, med * 1e3, tps, fpt * tps * 1e-12, 100.0 * fpt * tps / (peak * 1e12), first,
+           attn && !strcmp(attn, "cublas") ? "cublas attn" : "fused attn", o.n, B, T, med * 1e3, tps, fpt * tps * 1e-12, 100.0 * fpt * tps / (peak * 1e12), first,
            loss);
     lf_tcuda_free(g);
     free(p); free(tok); free(tgt); free(dt);

@@ -40,9 +40,11 @@ stage cuda_test "rc=$TEST_RC"
 [ $TEST_RC -ne 0 ] && TRAIN_S=60   # keep the call short; the numbers above tell what to fix
 
 # 3. throughput: ours and PyTorch's on the same shapes
-for shape in "32 512" "16 2048"; do
-  set -- $shape
-  timeout 120 $B/bench/train_bench --config $CFG,vocab=4096,ctx=2048 --B $1 --T $2 --steps 30 2>&1 | tee -a $OUT/bench.txt
+for attn in flash cublas; do
+  for shape in "32 512" "16 2048"; do
+    set -- $shape
+    LF_TRAIN_ATTN=$attn timeout 120 $B/bench/train_bench --config $CFG,vocab=4096,ctx=2048 --B $1 --T $2 --steps 30 2>&1 | tee -a $OUT/bench.txt
+  done
 done
 PYTHONUNBUFFERED=1 timeout 170 python3 "$SRC"/bench/train_peer.py --config $CFG,vocab=4096 --B 32 --T 512 --steps 30 --modes eager,compile 2>&1 | tee -a $OUT/bench.txt
 M2=eager; [ "$MODE" = bench ] && M2=eager,compile
@@ -86,7 +88,7 @@ PY
 LEFT=$(( 560 - SECONDS - 70 ))
 [ $TRAIN_S -gt $LEFT ] && TRAIN_S=$LEFT
 [ $TRAIN_S -lt 20 ] && TRAIN_S=20
-TPS=$(grep -m1 "llmfuse-cuda:.*T=512" $OUT/bench.txt | sed -E 's/.* ([0-9]+) tok\/s.*/\1/')
+TPS=$(grep -m1 "llmfuse-cuda.*T=512" $OUT/bench.txt | sed -E 's/.* ([0-9]+) tok\/s.*/\1/')
 STEPS=$(( ${TPS:-300000} * (TRAIN_S - 20) / 32768 ))
 [ $STEPS -gt 6000 ] && STEPS=6000
 [ $STEPS -lt 100 ] && STEPS=100

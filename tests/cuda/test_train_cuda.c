@@ -1,7 +1,8 @@
 /* test_train_cuda.c: the CUDA trainer against the CPU reference (ref.c):
  * same initial weights, same batch -> loss, every tensor's gradient, the
  * AdamW update and a short run of steps must agree within the tolerances
- * below (bf16 matmul operands on the GPU, double on the CPU). Exits 77 (skip)
+ * below (bf16 matmul operands on the GPU, double on the CPU), for both
+ * attention paths (fused kernels, flash.cu, and cuBLAS). Exits 77 (skip)
  * without a GPU. Plain C (no cmocka): it runs on the GPU machine, which has
  * no cmocka headers.
  *
@@ -44,8 +45,10 @@ static double urand(void)
     return (rs >> 11) * (1.0 / 9007199254740992.0);
 }
 
-static void one_config(const lf_tcfg *c, int B, int T, int steps)
+static void one_config(const lf_tcfg *c, int B, int T, int steps, const char *attn)
 {
+    rs = 99;   /* the same weights and batch for every attention path */
+    setenv("LF_TRAIN_ATTN", attn, 1);
     lf_toffs o;
     lf_tcfg_offsets(c, &o);
     size_t n = o.n, N = (size_t)B * T;
@@ -71,9 +74,9 @@ static void one_config(const lf_tcfg *c, int B, int T, int steps)
     opt.lr = 1e-3f;
     opt.warmup = 1;
     opt.total_steps = 100;
-    printf("config: L=%d D=%d H=%d KV=%d hd=%d F=%d V=%d tied=%d, batch %dx%d, %zu params\n",
-           c->n_layer, c->dim, c->n_head, c->n_kv, c->head_dim, c->ffn, c->vocab, c->tied, B, T,
-           n);
+    printf("config: L=%d D=%d H=%d KV=%d hd=%d F=%d V=%d tied=%d, batch %dx%d, %zu params, "
+           "attention %s\n", c->n_layer, c->dim, c->n_head, c->n_kv, c->head_dim, c->ffn, c->vocab,
+           c->tied, B, T, n, attn);
 
     /* CPU: loss and gradients, then one step */
     lf_tref *r;
@@ -213,15 +216,19 @@ int main(void)
     }
     lf_tcfg a = {.n_layer = 2, .dim = 96, .n_head = 4, .n_kv = 2, .head_dim = 16, .ffn = 160,
                  .ctx = 64, .vocab = 97, .rope_base = 10000.0f, .eps = 1e-6f, .tied = 0};
-    one_config(&a, 4, 32, 20);
+    static const char *const paths[] = {"flash", "cublas"};
+    for (int k = 0; k < 2; k++)
+        one_config(&a, 4, 32, 20, paths[k]);
     lf_tcfg b = {.n_layer = 2, .dim = 128, .n_head = 2, .n_kv = 2, .head_dim = 64, .ffn = 256,
                  .ctx = 64, .vocab = 300, .rope_base = 1e6f, .eps = 1e-6f, .tied = 1};
-    one_config(&b, 3, 48, 20);
-    /* long rows: the attention matmuls split into causal query blocks
-     * (3 blocks of 512, 512 and 76 rows) */
+    for (int k = 0; k < 2; k++)
+        one_config(&b, 3, 48, 20, paths[k]);
+    /* long rows: 18 tiles of 64 for the fused kernels (the last partial),
+     * 3 causal query blocks of 512, 512 and 76 rows for cuBLAS */
     lf_tcfg l = {.n_layer = 1, .dim = 64, .n_head = 2, .n_kv = 1, .head_dim = 32, .ffn = 96,
                  .ctx = 1100, .vocab = 50, .rope_base = 10000.0f, .eps = 1e-6f, .tied = 1};
-    one_config(&l, 2, 1100, 5);
+    for (int k = 0; k < 2; k++)
+        one_config(&l, 2, 1100, 5, paths[k]);
     printf(failures ? "%d check(s) FAILED\n" : "all checks passed\n", failures);
     return failures ? 1 : 0;
 }

@@ -64,6 +64,18 @@ void lf_k_attn_ptrs(cudaStream_t s, const void **tab, int B, int H, int KV, int 
                     bf16 *P, bf16 *o, const bf16 *dO, bf16 *dS, float *dq, float *dkh,
                     float *dvh);
 #define LF_ATTN_MAX_BLOCKS 4
+
+/* Fused causal attention (flash.cu). Forward: o [N][H*hd] bf16 and the
+ * rows' log-sum-exp lse [B*H][T]. Backward: dq, dkh, dvh [N][H*hd] fp32
+ * (per query head, as the cuBLAS path), D [B*H][T] scratch. head_dim 16,
+ * 32, 64 or 128 (lf_k_flash_ok). Return 0, or -1 if a launch could not be
+ * set up. */
+int lf_k_flash_ok(int hd);
+int lf_k_flash_fwd(cudaStream_t s, bf16 *o, float *lse, const bf16 *qr, const bf16 *kr,
+                   const bf16 *vb, int B, int T, int H, int KV, int hd, float scale);
+int lf_k_flash_bwd(cudaStream_t s, float *dq, float *dkh, float *dvh, float *D, const bf16 *qr,
+                   const bf16 *kr, const bf16 *vb, const bf16 *o, const bf16 *dO,
+                   const float *lse, int B, int T, int H, int KV, int hd, float scale);
 enum { LF_AP_Q, LF_AP_K, LF_AP_V, LF_AP_S, LF_AP_P, LF_AP_O, LF_AP_DO, LF_AP_DS, LF_AP_DQ,
        LF_AP_DK, LF_AP_DV, LF_AP_COUNT };
 

@@ -28,6 +28,7 @@ typedef struct layer_act {
     float *gu;      /* [N][2F] */
     bf16 *hh;       /* [N][F] */
     const void **tab;   /* attention pointers, LF_AP_COUNT x LF_ATTN_MAX_BLOCKS x B*H */
+    float *lse;     /* [B*H][T] log-sum-exp of the attention rows (flash path) */
 } layer_act;
 
 struct lf_tcuda {
@@ -35,6 +36,7 @@ struct lf_tcuda {
     lf_topt o;
     lf_toffs off;
     int max_tokens, max_T, maxBH;
+    int flash;              /* attention: fused kernels (flash.cu), else cuBLAS */
     cudaStream_t s;
     cublasHandle_t blas;
     float *p, *g, *m, *v;   /* [n] */
@@ -56,6 +58,7 @@ struct lf_tcuda {
     float *dq, *dkh, *dvh;  /* [N][Q] each */
     bf16 *dqkv;             /* [N][Q+2K] */
     bf16 *dgu;              /* [N][2F] */
+    float *Dsum;            /* [B*H][T] rowsum(dO * o) (flash backward) */
     lf_kacc *acc;           /* device accumulators */
     int tab_B, tab_T;       /* shape the tables were built for */
 };
@@ -149,14 +152,14 @@ void lf_tcuda_free(lf_tcuda *t)
             layer_act *a = &t->L[l];
             void *ps[] = {a->x, a->xn1, a->rstd1, a->qkv, a->qrstd, a->krstd, a->qr, a->kr,
                           a->vb, a->P, a->o, a->xm, a->xn2, a->rstd2, a->gu, a->hh,
-                          (void *)a->tab};
+                          (void *)a->tab, a->lse};
             for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
                 cudaFree(ps[i]);
         }
     free(t->L);
     void *ps[] = {t->p, t->g, t->m, t->v, t->ph, t->mask, t->cosb, t->sinb, t->tok, t->tgt,
                   t->xL, t->rstdf, t->xf, t->logits, t->dlog, t->S, t->dS, t->tmp, t->dres,
-                  t->dres_h, t->dO, t->dq, t->dkh, t->dvh, t->dqkv, t->dgu, t->acc};
+                  t->dres_h, t->dO, t->dq, t->dkh, t->dvh, t->dqkv, t->dgu, t->Dsum, t->acc};
     for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
         cudaFree(ps[i]);
     if (t->blas)
@@ -210,9 +213,12 @@ int lf_tcuda_new(const lf_tcfg *c, const lf_topt *o, int max_tokens, int max_T,
     t->max_tokens = max_tokens;
     t->max_T = max_T;
     t->maxBH = (max_tokens / 1) * c->n_head;   /* B <= max_tokens */
+    /* LF_TRAIN_ATTN=cublas selects the cuBLAS attention (tests compare both) */
+    const char *attn = getenv("LF_TRAIN_ATTN");
+    t->flash = lf_k_flash_ok(c->head_dim) && !(attn && !strcmp(attn, "cublas"));
     size_t N = max_tokens, D = c->dim, hd = c->head_dim, F = c->ffn, V = c->vocab,
            H = c->n_head, KV = c->n_kv, Q = H * hd, K = KV * hd, n = t->off.n;
-    size_t sq = N * H * max_T;   /* B*H*T*T <= N*H*max_T */
+    size_t sq = t->flash ? 1 : N * H * max_T;   /* B*H*T*T <= N*H*max_T (cuBLAS path) */
     size_t big = D > F ? D : F;
     int rc = 0;
     if (cudaStreamCreate(&t->s) != cudaSuccess || cublasCreate(&t->blas) != CUBLAS_STATUS_SUCCESS ||
@@ -234,13 +240,15 @@ int lf_tcuda_new(const lf_tcfg *c, const lf_topt *o, int max_tokens, int max_T,
         A(a->qr, N * Q * 2); A(a->kr, N * K * 2); A(a->vb, N * K * 2);
         A(a->P, sq * 2); A(a->o, N * Q * 2); A(a->xm, N * D * 4); A(a->xn2, N * D * 2);
         A(a->rstd2, N * 4); A(a->gu, N * 2 * F * 4); A(a->hh, N * F * 2);
-        A(a->tab, (size_t)LF_AP_COUNT * LF_ATTN_MAX_BLOCKS * t->maxBH * sizeof(void *));
+        A(a->tab, t->flash ? 8 : (size_t)LF_AP_COUNT * LF_ATTN_MAX_BLOCKS * t->maxBH * sizeof(void *));
+        A(a->lse, N * H * 4);
     }
     A(t->xL, N * D * 4); A(t->rstdf, N * 4); A(t->xf, N * D * 2);
     A(t->logits, N * V * 4); A(t->dlog, N * V * 2); A(t->S, sq * 4); A(t->dS, sq * 2);
     A(t->tmp, N * big * 4); A(t->dres, N * D * 4); A(t->dres_h, N * D * 2); A(t->dO, N * Q * 2);
     A(t->dq, N * Q * 4); A(t->dkh, N * Q * 4); A(t->dvh, N * Q * 4);
-    A(t->dqkv, N * (Q + 2 * K) * 2); A(t->dgu, N * 2 * F * 2); A(t->acc, sizeof(lf_kacc));
+    A(t->dqkv, N * (Q + 2 * K) * 2); A(t->dgu, N * 2 * F * 2); A(t->Dsum, N * H * 4);
+    A(t->acc, sizeof(lf_kacc));
 #undef A
     if (rc) {
         lf_tcuda_free(t);
@@ -311,7 +319,7 @@ static int forward(lf_tcuda *t, int B, int T, int train, float inv_n, lf_err *er
     cudaStream_t s = t->s;
     int Tb, nb;
     attn_blocks(T, &Tb, &nb);
-    if (t->tab_B != B || t->tab_T != T) {
+    if (!t->flash && (t->tab_B != B || t->tab_T != T)) {
         for (int l = 0; l < c->n_layer; l++) {
             layer_act *a = &t->L[l];
             lf_k_attn_ptrs(s, a->tab, B, H, KV, T, hd, Tb, nb, a->qr, a->kr, a->vb, t->S, a->P,
@@ -332,14 +340,19 @@ static int forward(lf_tcuda *t, int B, int T, int train, float inv_n, lf_err *er
         lf_k_qkv_fwd(s, a->qr, a->kr, a->vb, a->qrstd, a->krstd, a->qkv, w + o->q_norm,
                      w + o->k_norm, t->cosb, t->sinb, N, T, H, KV, hd, eps);
         /* S_bh = scale * q_bh k_bg^T; P = causal softmax; o_bh = P v_bg,
-         * query block i (m rows) against keys 0 .. nk-1 */
-        for (int i = 0; i < nb; i++) {
+         * fused, or with cuBLAS: query block i (m rows) against keys 0 .. nk-1 */
+        if (t->flash) {
+            if (lf_k_flash_fwd(s, a->o, a->lse, a->qr, a->kr, a->vb, B, T, H, KV, hd, scale))
+                return fail(err, EIO, "attention", "flash forward launch");
+        }
+        for (int i = 0; !t->flash && i < nb; i++) {
             int m = T - i * Tb < Tb ? T - i * Tb : Tb, nk = (i + 1) * Tb < T ? (i + 1) * Tb : T;
             CB(gemm_bh(t, BH, 0, 1, m, nk, hd, TAB(a, LF_AP_Q, i), Q, TAB(a, LF_AP_K, i), K,
                        TABW(a, LF_AP_S, i), 0, T, scale, 0), "scores");
         }
-        lf_k_softmax(s, a->P, t->S, BH * T, T, Tb);
-        for (int i = 0; i < nb; i++) {
+        if (!t->flash)
+            lf_k_softmax(s, a->P, t->S, BH * T, T, Tb);
+        for (int i = 0; !t->flash && i < nb; i++) {
             int m = T - i * Tb < Tb ? T - i * Tb : Tb, nk = (i + 1) * Tb < T ? (i + 1) * Tb : T;
             CB(gemm_bh(t, BH, 0, 0, m, hd, nk, TAB(a, LF_AP_P, i), T, TAB(a, LF_AP_V, i), K,
                        TABW(a, LF_AP_O, i), 1, Q, 1, 0), "attn out");
@@ -397,17 +410,23 @@ static int backward(lf_tcuda *t, int B, int T, lf_err *err)
         CB(gemm(t, 0, 0, N, Q, D, t->dres_h, D, wh + o->wo, Q, t->dO, 1, Q, 1, 0), "dO");
         CB(gemm(t, 1, 0, D, Q, N, t->dres_h, D, a->o, Q, gw + o->wo, 0, Q, 1, 1), "dWo");
         /* attention: dP = dO v^T; dS; dq = dS k; dk = dS^T q; dv = P^T dO */
-        for (int i = 0; i < nb; i++) {
+        if (t->flash) {
+            if (lf_k_flash_bwd(s, t->dq, t->dkh, t->dvh, t->Dsum, a->qr, a->kr, a->vb, a->o,
+                               t->dO, a->lse, B, T, H, KV, hd, scale))
+                return fail(err, EIO, "attention", "flash backward launch");
+        }
+        for (int i = 0; !t->flash && i < nb; i++) {
             int m = T - i * Tb < Tb ? T - i * Tb : Tb, nk = (i + 1) * Tb < T ? (i + 1) * Tb : T;
             CB(gemm_bh(t, BH, 0, 1, m, nk, hd, TAB(a, LF_AP_DO, i), Q, TAB(a, LF_AP_V, i), K,
                        TABW(a, LF_AP_S, i), 0, T, 1, 0), "dP");
         }
-        lf_k_softmax_bwd(s, t->dS, t->S, a->P, BH * T, T, Tb, scale);
-        if (nb > 1) {
+        if (!t->flash)
+            lf_k_softmax_bwd(s, t->dS, t->S, a->P, BH * T, T, Tb, scale);
+        if (!t->flash && nb > 1) {
             CK(cudaMemsetAsync(t->dkh, 0, (size_t)N * Q * 4, s), "clear dk");
             CK(cudaMemsetAsync(t->dvh, 0, (size_t)N * Q * 4, s), "clear dv");
         }
-        for (int i = 0; i < nb; i++) {
+        for (int i = 0; !t->flash && i < nb; i++) {
             int m = T - i * Tb < Tb ? T - i * Tb : Tb, nk = (i + 1) * Tb < T ? (i + 1) * Tb : T;
             CB(gemm_bh(t, BH, 0, 0, m, hd, nk, TAB(a, LF_AP_DS, i), T, TAB(a, LF_AP_K, i), K,
                        TABW(a, LF_AP_DQ, i), 0, Q, 1, 0), "dq");
