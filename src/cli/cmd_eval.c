@@ -24,7 +24,8 @@ static void usage(FILE *f)
             "usage: llmfuse eval --data FILE.jsonl [--backend NAME] [--url U] [--token T]\n"
             "                    [--model M] [--limit N] [--jobs N] [--metric exact|seed]\n"
             "                    [--episodes] [--out DIR] [--contract none|seed] [--context N]\n"
-            "                    [--timeout S] [--threads N] [--no-label-check] [--no-progress]\n"
+            "                    [--timeout S] [--threads N] [--answers FILE.jsonl]\n"
+            "                    [--no-label-check] [--no-progress]\n"
             "  --backend   oracle, local, generate, openai; default as `llmfuse mount`: the\n"
             "              bundled models/llmfuse.gguf if present, else oracle\n"
             "  --model     local: a GGUF file (implies --backend local); openai: model name\n"
@@ -35,6 +36,8 @@ static void usage(FILE *f)
             "              Jaccard > 0.7, for comparison); both are always reported\n"
             "  --episodes  replay episodes (meta.episode/step) with the model's own states\n"
             "  --out DIR   write DIR/report.json, report.md, report.html\n"
+            "  --answers F score answers given in F (JSONL {\"answer\": ...} per row, in\n"
+            "              order) instead of asking a backend\n"
             "Exit status: 0 when the run completed (whatever the scores), 1 on failure,\n"
             "2 on bad usage.\n");
 }
@@ -94,7 +97,7 @@ static void show(void *ctx, size_t done, size_t total)
 int lf_cmd_eval(int argc, char **argv)
 {
     const char *data = NULL, *backend = NULL, *url = NULL, *token = NULL, *model = NULL;
-    const char *out = NULL, *metric = "exact", *contract = NULL;
+    const char *out = NULL, *metric = "exact", *contract = NULL, *answers = NULL;
     long limit = 0, jobs = 1, context = 0, threads = 0;
     double timeout = 0;
     bool episodes = false, label_check = true, show_progress = true;
@@ -121,6 +124,7 @@ int lf_cmd_eval(int argc, char **argv)
         else if (!strcmp(a, "--token")) token = v;
         else if (!strcmp(a, "--model")) model = v;
         else if (!strcmp(a, "--out")) out = v;
+        else if (!strcmp(a, "--answers")) answers = v;
         else if (!strcmp(a, "--metric")) metric = v;
         else if (!strcmp(a, "--contract")) contract = v;
         else if (!strcmp(a, "--limit")) limit = strtol(v, &end, 10);
@@ -151,6 +155,13 @@ int lf_cmd_eval(int argc, char **argv)
         fprintf(stderr, "llmfuse eval: unknown contract '%s' (none, seed)\n", contract);
         return 2;
     }
+    if (answers && episodes) {
+        fprintf(stderr, "llmfuse eval: --answers cannot replay episodes (each step needs the "
+                        "model's answer to the state it made)\n");
+        return 2;
+    }
+    if (answers && !backend)
+        backend = "oracle"; /* only named in the report; nothing is asked */
     if (!backend && model && !url)
         backend = "local";
     if (!backend) {
@@ -185,16 +196,24 @@ int lf_cmd_eval(int argc, char **argv)
         fprintf(stderr, "llmfuse eval: %s\n", err.msg);
         goto out;
     }
+    if (answers && lf_eval_load_answers(&set, answers, &err) < 0) {
+        fprintf(stderr, "llmfuse eval: %s\n", err.msg);
+        goto out;
+    }
     char desc[PATH_MAX + 256];
-    snprintf(desc, sizeof desc, "%s%s%s%s%s (contract %s)", backend, model ? " " : "",
-             model ? model : "", url ? " " : "", url ? url : "", lf_contract_name(b->contract));
+    if (answers)
+        snprintf(desc, sizeof desc, "answers from %s", answers);
+    else
+        snprintf(desc, sizeof desc, "%s%s%s%s%s (contract %s)", backend, model ? " " : "",
+                 model ? model : "", url ? " " : "", url ? url : "",
+                 lf_contract_name(b->contract));
     progress pg = {.on = show_progress && isatty(2), .t0 = now_s()};
     lf_eval_run_opts ro = {.jobs = (int)jobs, .label_check = label_check, .progress = show,
                            .progress_ctx = &pg};
     double t0 = now_s();
     if (!episodes) {
         pg.what = "rows";
-        if (lf_eval_run(&set, b, &ro, &err) < 0) {
+        if (lf_eval_run(&set, answers ? NULL : b, &ro, &err) < 0) {
             fprintf(stderr, "llmfuse eval: %s\n", err.msg);
             goto out;
         }

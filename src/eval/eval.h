@@ -38,7 +38,8 @@ typedef struct lf_eval_row {
     int op;                   /* lf_op_kind, or -1 when the prompt does not parse */
     bool is_write;            /* <W> prompt */
     int expected_errno;       /* positive errno when the label is ERROR: ENAME, else 0 */
-    /* filled by lf_eval_run */
+    bool given;               /* answer came from lf_eval_load_answers */
+    /* filled by lf_eval_run (once per set) */
     char *answer;             /* raw answer (owned; NULL when the backend failed) */
     size_t answer_len;
     int backend_rc;           /* 0 or the backend's negative errno */
@@ -62,6 +63,13 @@ typedef struct lf_eval_set {
 int lf_eval_load(const char *path, size_t limit, lf_eval_set *set, lf_err *err);
 void lf_eval_set_free(lf_eval_set *set);
 
+/* Reads answers given elsewhere (one JSONL object a line with a string
+ * "answer", in the order of the rows; e.g. another tool's outputs, or a
+ * model's answers to rescore): lf_eval_run then scores them instead of
+ * asking a backend. Fewer lines than rows is an error. Returns 0 or a
+ * negative errno with err. */
+int lf_eval_load_answers(lf_eval_set *set, const char *path, lf_err *err);
+
 /* Progress: called from worker threads under a lock, done of total. */
 typedef void (*lf_eval_progress)(void *ctx, size_t done, size_t total);
 
@@ -72,7 +80,8 @@ typedef struct lf_eval_run_opts {
     void *progress_ctx;
 } lf_eval_run_opts;
 
-/* Sends every row through b and scores it. A backend failure is a row
+/* Sends every row through b (NULL: only rows with answers loaded by
+ * lf_eval_load_answers) and scores it. A backend failure is a row
  * verdict, not an error. Returns 0 or -ENOMEM. */
 int lf_eval_run(lf_eval_set *set, lf_backend *b, const lf_eval_run_opts *o, lf_err *err);
 

@@ -47,6 +47,13 @@ static const char *css =
     ".ctx{color:#7b8794}svg{background:#fff;border:1px solid #dde1e6;border-radius:8px}"
     "svg text{font:12px system-ui,'DejaVu Sans',sans-serif;fill:#323f4b}";
 
+/* An SVG that scales to the page width, keeping its aspect ratio. */
+static void svg_open(FILE *f, int w, int h)
+{
+    fprintf(f, "<svg width=\"100%%\" viewBox=\"0 0 %d %d\" role=\"img\" "
+               "style=\"max-width:%dpx\">\n", w, h, w);
+}
+
 /* Exact (ours) vs the original's "correct", per operation. */
 static void chart_ops(FILE *f, const lf_eval_summary *s)
 {
@@ -56,8 +63,7 @@ static void chart_ops(FILE *f, const lf_eval_summary *s)
     n++; /* all */
     int rowh = 30, top = 40, left = 110, w = 1040, barw = 760;
     int h = top + n * rowh + 30;
-    fprintf(f, "<svg width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n", w, h, w,
-            h);
+    svg_open(f, w, h);
     fprintf(f, "<rect x=\"%d\" y=\"12\" width=\"12\" height=\"12\" fill=\"#2f5aa8\"/>"
                "<text x=\"%d\" y=\"22\">exact match (raw answers)</text>"
                "<rect x=\"%d\" y=\"12\" width=\"12\" height=\"12\" fill=\"#f0b37e\"/>"
@@ -98,8 +104,7 @@ static void chart_drift(FILE *f, const lf_eval_summary *s)
         return;
     int w = 1040, h = 320, l = 60, r = 30, t = 20, b = 44;
     double pw = w - l - r, ph = h - t - b;
-    fprintf(f, "<svg width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n", w, h, w,
-            h);
+    svg_open(f, w, h);
     for (int p = 0; p <= 100; p += 20) {
         double y = t + ph * (1 - p / 100.0);
         fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e7eb\"/>"
@@ -135,6 +140,8 @@ static void chart_drift(FILE *f, const lf_eval_summary *s)
     fputs("</svg>\n", f);
 }
 
+static void fmt_dur(char *out, size_t n, double s);
+
 /* Histogram of per-row latency, with the median and p90 marked. */
 static void chart_latency(FILE *f, const lf_eval_summary *s)
 {
@@ -152,9 +159,7 @@ static void chart_latency(FILE *f, const lf_eval_summary *s)
             peak = cnt[k];
     int w = 1040, h = 260, l = 60, r = 30, t = 20, b = 44;
     double pw = w - l - r, ph = h - t - b, bw = pw / NB;
-    bool ms = hi < 1.0;
-    fprintf(f, "<svg width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n", w, h, w,
-            h);
+    svg_open(f, w, h);
     for (int k = 0; k < NB; k++) {
         double bh = ph * (double)cnt[k] / (double)peak;
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#7b9acc\">"
@@ -162,9 +167,10 @@ static void chart_latency(FILE *f, const lf_eval_summary *s)
                 l + k * bw + 1, t + ph - bh, bw - 2, bh, cnt[k]);
     }
     for (int k = 0; k <= 5; k++) {
-        double v = hi * k / 5;
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.*f %s</text>\n",
-                l + pw * k / 5, t + ph + 18, ms ? 1 : 2, ms ? v * 1000 : v, ms ? "ms" : "s");
+        char d[32];
+        fmt_dur(d, sizeof d, hi * k / 5);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+                l + pw * k / 5, t + ph + 18, d);
     }
     fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%zu</text>"
                "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">0</text>\n",
@@ -181,6 +187,17 @@ static void chart_latency(FILE *f, const lf_eval_summary *s)
     fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">latency per row (%zu rows)"
                "</text></svg>\n",
             l + pw / 2, h - 6, s->nlat);
+}
+
+/* A duration with a unit that suits it: "12 µs", "3.4 ms", "1.25 s". */
+static void fmt_dur(char *out, size_t n, double s)
+{
+    if (s < 1e-3)
+        snprintf(out, n, "%.0f µs", s * 1e6);
+    else if (s < 1)
+        snprintf(out, n, "%.1f ms", s * 1e3);
+    else
+        snprintf(out, n, "%.2f s", s);
 }
 
 static void card(FILE *f, const char *cls, const char *value, const char *label)
@@ -242,13 +259,14 @@ int lf_eval_write_html(FILE *f, const lf_eval_info *info, const lf_eval_set *row
                               "(its exact_accuracy %.1f%%, avg. similarity %.3f)",
                  lf_eval_pct(t->seed_exact, t->rows), t->rows ? t->sim_sum / (double)t->rows : 0);
         card(f, "cmp", v, l);
-        snprintf(v, sizeof v, s->lat_p90 < 1 ? "%.0f ms" : "%.2f s",
-                 s->lat_median < 1 && s->lat_p90 < 1 ? s->lat_median * 1000 : s->lat_median);
+        char p90[32];
+        fmt_dur(v, sizeof v, s->lat_median);
+        fmt_dur(p90, sizeof p90, s->lat_p90);
         if (s->token_seconds > 0)
-            snprintf(l, sizeof l, "median latency (p90 %.3f s) · %.1f tokens/s", s->lat_p90,
+            snprintf(l, sizeof l, "median latency per row (p90 %s) · %.1f tokens/s", p90,
                      (double)s->tokens / s->token_seconds);
         else
-            snprintf(l, sizeof l, "median latency (p90 %.3f s)", s->lat_p90);
+            snprintf(l, sizeof l, "median latency per row (p90 %s)", p90);
         card(f, "", v, l);
         fputs("</div>\n", f);
         fputs("<p class=\"note\"><b>Exact match</b> compares the raw answer with the label byte "
@@ -310,7 +328,7 @@ int lf_eval_write_html(FILE *f, const lf_eval_info *info, const lf_eval_set *row
             }
             fputs("</table>\n", f);
         }
-        fputs("<h2>Latency</h2>\n", f);
+        fputs("<h2 id=\"latency\">Latency</h2>\n", f);
         chart_latency(f, s);
         fputs("<h2>Rows that are not exact</h2><table><tr><th>row</th><th class=\"l\">op</th>"
               "<th class=\"l\">reason</th><th class=\"l\">label fault</th><th class=\"l\">first "
