@@ -410,14 +410,10 @@ static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t
         return rc;
     filler(buf, ".", NULL, 0, 0);
     filler(buf, "..", NULL, 0, 0);
-    for (size_t i = 0; i < ans.nnames; i++) {
-        const char *nm = ans.names[i];
-        bool dup = !strcmp(nm, ".") || !strcmp(nm, "..");
-        for (size_t j = 0; !dup && j < i; j++)
-            dup = !strcmp(ans.names[j], nm);
-        if (!dup && filler(buf, nm, NULL, 0, 0))
+    /* lf_mount_query left only names the state holds, each once */
+    for (size_t i = 0; i < ans.nnames; i++)
+        if (filler(buf, ans.names[i], NULL, 0, 0))
             break;
-    }
     lf_answer_free(&ans);
     return 0;
 }
