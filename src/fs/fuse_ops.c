@@ -260,6 +260,32 @@ static int op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
     return run_write(&op, 0);
 }
 
+/* fallocate without flags only guarantees the size: a truncate that grows
+ * the file (zero fill) when off + len passes the end; other modes (punch
+ * hole, keep size, ...) are not supported. */
+static int op_fallocate(const char *path, int mode, off_t off, off_t len,
+                        struct fuse_file_info *fi)
+{
+    if (mode != 0)
+        return -EOPNOTSUPP;
+    if (off < 0 || len <= 0)
+        return -EINVAL;
+    if (ctl_kind(path))
+        return -EACCES;
+    lf_snap *s = lf_mount_snap(M());
+    const lf_node *n = lf_state_lookup(s->st, path, NULL);
+    int kind = n ? (int)n->kind : -1;
+    size_t size = n ? n->size : 0;
+    lf_snap_put(s);
+    if (kind < 0)
+        return -ENOENT;
+    if (kind == LF_NODE_DIR)
+        return -EISDIR;
+    if ((uint64_t)off + (uint64_t)len <= size)
+        return 0;
+    return op_truncate(path, off + len, fi);
+}
+
 static int op_unlink(const char *path)
 {
     lf_op op = {.kind = LF_OP_UNLINK, .fh = -1};
@@ -624,6 +650,7 @@ static const struct fuse_operations lf_fuse_ops = {
     .access = op_access,
     .create = op_create,
     .utimens = op_utimens,
+    .fallocate = op_fallocate,
 };
 
 /* ---- the loop --------------------------------------------------------- */

@@ -75,6 +75,7 @@ both 'chmod 755 a/g; [ -x a/g ] && echo x; chmod 600 a/g; [ -x a/g ] || echo nox
 both 'truncate -s 2 a/g; cat a/g'
 both 'truncate -s 10 a/h; od -c a/h'
 both 'echo replaced > a/h; cat a/h'
+both 'fallocate -l 20 a/h; stat -c %s a/h; od -c a/h; fallocate -l 5 a/h; stat -c %s a/h'
 both 'mv a/h a/lnk; cat a/lnk'
 both 'mkdir x y; mv x y; ls y'
 both 'mkdir z; mv -T y/x z; ls z y'
