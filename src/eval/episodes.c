@@ -35,8 +35,8 @@ typedef struct ep_ctx {
 
 static bool exact_cut(bool w, const char *a, size_t na, const char *b, size_t nb)
 {
-    size_t ca = w ? lf_completion_cut(a, na) : na;
-    size_t cb = w ? lf_completion_cut(b, nb) : nb;
+    size_t ca = lf_eval_cut(a, na, w);
+    size_t cb = lf_eval_cut(b, nb, w);
     return ca == cb && (ca == 0 || !memcmp(a, b, ca));
 }
 

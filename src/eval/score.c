@@ -100,6 +100,16 @@ static int first_diff(const char *a, size_t na, const char *e, size_t ne, lf_eva
     return v->diff_before && v->diff_expected && v->diff_got ? 0 : -ENOMEM;
 }
 
+size_t lf_eval_cut(const char *text, size_t len, bool is_write)
+{
+    if (!is_write)
+        return len;
+    size_t cut = lf_completion_cut(text, len);
+    if (cut > 0 && text[cut - 1] == '\n')
+        cut--;
+    return cut;
+}
+
 static bool same_shape(const lf_node *a, const lf_node *b)
 {
     if (a->kind != b->kind || strcmp(a->name, b->name))
@@ -125,9 +135,7 @@ int lf_eval_parse_expected(const lf_op *op, const lf_state *cur, const char *tex
     lf_err err;
     memset(out, 0, sizeof *out);
     if (lf_op_is_write(op->kind) && !(len >= 6 && !memcmp(text, "ERROR:", 6))) {
-        size_t cut = lf_completion_cut(text, len);
-        if (cut > 0 && text[cut - 1] == '\n')
-            cut--;
+        size_t cut = lf_eval_cut(text, len, true);
         out->kind = LF_ANS_STATE;
         return lf_state_parse(text, cut, LF_PARSE_LENIENT, &out->state, NULL, &err);
     }
@@ -149,8 +157,8 @@ int lf_eval_score(const lf_op *op, const lf_state *cur, bool is_write, const cha
 {
     memset(v, 0, sizeof *v);
     v->parses = v->state_right = v->structure = -1;
-    size_t ac = is_write ? lf_completion_cut(answer, alen) : alen;
-    size_t ec = is_write ? lf_completion_cut(expected, elen) : elen;
+    size_t ac = lf_eval_cut(answer, alen, is_write);
+    size_t ec = lf_eval_cut(expected, elen, is_write);
     v->exact = ac == ec && (ac == 0 || !memcmp(answer, expected, ac));
     if (!op) {
         v->why = v->exact ? LF_WHY_EXACT : LF_WHY_PROMPT;

@@ -2,8 +2,8 @@
  * completion, without flattering it (docs/EVAL.md).
  *
  * Exact match is byte equality of the raw answer and the expected
- * completion; the only transformation is PROTOCOL.md §4's cut at the first
- * <END_FS> for <W> rows, applied to both alike. Nothing is trimmed, and the
+ * completion; the only transformation is PROTOCOL.md §4's cut of the
+ * sentinel for <W> rows (lf_eval_cut), applied to both alike. Nothing is trimmed, and the
  * expectation is never used to clean the answer. Around that verdict the
  * scorer says *why* an answer is not exact: whether it parses under the
  * strict completion parser (what the mount would accept), whether the state
@@ -39,6 +39,13 @@ typedef enum {
     LF_WHY_BYTES,         /* read/readlink: other content */
     LF_WHY__COUNT
 } lf_eval_why;
+
+/* The §4 cut, as the completion parser makes it: for a <W> row, the text up
+ * to the first "<END_FS>", without the one line break before it that
+ * belongs to the sentinel ("\n<END_FS>"; a /generate server that cuts at
+ * <END_FS> may or may not have kept that break). Returns the length kept:
+ * len itself for <R> rows. */
+size_t lf_eval_cut(const char *text, size_t len, bool is_write);
 
 /* Short label of a reason ("right structure, wrong bytes", ...). */
 const char *lf_eval_why_name(lf_eval_why w);

@@ -107,13 +107,15 @@ python3 "$(dirname "$0")/seed_metric_ref.py" "$T/m/report.json" >"$T/ref2.txt" |
     fail "C and Python disagree on mangled answers: $(head -n 20 "$T/ref2.txt")"
 grep -q "^1813 rows rescored, 0 differ$" "$T/ref2.txt" || fail "rescoring: $(tail -n 1 "$T/ref2.txt")"
 # our exact match, recomputed here from its definition: byte equality, after
-# the §4 cut at the first <END_FS> for <W> rows (text after the sentinel is
-# ignored; nothing else is)
+# the §4 cut of the sentinel "\n<END_FS>" for <W> rows (what follows it is
+# ignored, and its line break; nothing else)
 python3 - "$T/m/report.json" "$T/data.jsonl" <<'EOF' || fail "exact on mangled answers"
 import json, sys
 r = json.load(open(sys.argv[1]))
 data = [json.loads(l) for l in open(sys.argv[2])]
-cut = lambda t: t.split("<END_FS>", 1)[0]
+def cut(t):
+    t = t.split("<END_FS>", 1)[0]
+    return t[:-1] if t.endswith("\n") else t
 n = 0
 for x, d in zip(r["rows"], data):
     a, e = x["answer"], d["completion"]

@@ -244,14 +244,34 @@ static void test_score_reasons(void **ctx)
     op.mode = 0755;
     char *right = oracle_text(st, &op);
     lf_eval_verdict v;
-    /* the same state without the sentinel's line break: right state, not exact */
+    /* without the sentinel, or its line break: the §4 cut makes it exact */
     size_t n = strstr(right, "\n<END_FS>") - right;
-    assert_int_equal(lf_eval_score(&op, st, true, right, n, right, strlen(right), &v), 0);
+    for (size_t k = n; k <= n + 1; k++) {
+        assert_int_equal(lf_eval_score(&op, st, true, right, k, right, strlen(right), &v), 0);
+        assert_true(v.exact);
+        lf_eval_verdict_free(&v);
+    }
+    /* whitespace between elements: the same state, other text, not exact */
+    char *ws = malloc(strlen(right) + 2);
+    sprintf(ws, "<filesystem> %s", right + strlen("<filesystem>"));
+    assert_int_equal(lf_eval_score(&op, st, true, ws, strlen(ws), right, strlen(right), &v), 0);
     assert_false(v.exact);
     assert_int_equal(v.why, LF_WHY_SAME_STATE);
     assert_int_equal(v.state_right, 1);
-    assert_int_equal(v.diff_off, n);
+    assert_int_equal(v.parses, 1);
+    assert_int_equal(v.diff_off, 12);
+    assert_int_equal(strncmp(v.diff_got, " <directory path=", 17), 0);
+    assert_int_equal(strncmp(v.diff_expected, "<directory path=", 16), 0);
     lf_eval_verdict_free(&v);
+    free(ws);
+    /* the sentinel's line break is the only whitespace the cut takes */
+    char *nl2 = malloc(strlen(right) + 2);
+    memcpy(nl2, right, n);
+    strcpy(nl2 + n, "\n\n<END_FS>");
+    assert_int_equal(lf_eval_score(&op, st, true, nl2, strlen(nl2), right, strlen(right), &v), 0);
+    assert_false(v.exact);
+    lf_eval_verdict_free(&v);
+    free(nl2);
     /* a text after <END_FS> is cut from both */
     char *tail = malloc(strlen(right) + 8);
     sprintf(tail, "%sjunk", right);
