@@ -32,7 +32,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: llmfuse mount DIR [--backend NAME] [--url U] [--token T] [--model FILE.gguf]\n"
-            "                     [--state FILE] [--verify] [--verify-log FILE]\n"
+            "                     [--state FILE] [--verify] [--verify-log FILE] [--strict]\n"
             "                     [-f|--foreground] [--background] [--debug] [--threads N]\n"
             "                     [--context N] [--timeout S] [--retries N] [--contract none|seed]\n"
             "  --backend     oracle, local, generate (/generate) or openai (/v1/completions);\n"
@@ -43,6 +43,8 @@ static void usage(FILE *f)
             "                and save every accepted state to it before acknowledging\n"
             "  --verify      run the oracle beside the backend; log every divergence to\n"
             "                stderr or --verify-log FILE; counters in DIR/.llmfuse/stats\n"
+            "  --strict      refuse (EIO) any answer the oracle disagrees with (wrong\n"
+            "                errors, file contents, listings); states are always checked\n"
             "  -f            stay in the foreground (the default); --background detaches\n"
             "  --debug       libfuse's request trace and debug logging\n"
             "  --threads N   the local engine's worker threads (0: all cores)\n"
@@ -54,7 +56,7 @@ static void usage(FILE *f)
 
 typedef struct mount_args {
     const char *dir, *backend, *url, *token, *model, *state, *verify_log, *contract;
-    bool verify, foreground, debug;
+    bool verify, strict, foreground, debug;
     int threads;
     long context;
     double timeout;
@@ -144,6 +146,10 @@ static int parse_args(int argc, char **argv, mount_args *a)
         }
         if (!strcmp(s, "--verify")) {
             a->verify = true;
+            continue;
+        }
+        if (!strcmp(s, "--strict")) {
+            a->strict = true;
             continue;
         }
         if (s[0] != '-') {
@@ -284,7 +290,8 @@ int lf_cmd_mount(int argc, char **argv)
 
     char user[256], group[256];
     user_names(user, sizeof user, group, sizeof group);
-    lf_mount_opts mo = {.state_path = state, .verify = a.verify, .verify_log = vlog,
+    lf_mount_opts mo = {.state_path = state, .verify = a.verify, .strict = a.strict,
+                        .verify_log = vlog,
                         .owner = user, .group = group, .uid = getuid(), .gid = getgid()};
     if (lf_mount_new(&mo, &m, &err) < 0) {
         fprintf(stderr, "llmfuse mount: refusing to mount: %s\n", err.msg);

@@ -524,8 +524,9 @@ static bool answers_agree(const lf_answer *exp, const lf_answer *got, lf_buf *wh
 }
 
 /* Compares the backend's answer (got, or NULL with a parse failure in
- * got_err) with the oracle's for op on st; logs and counts a divergence. */
-static void verify(lf_mount *m, const lf_op *op, const lf_state *st, const lf_answer *got,
+ * got_err) with the oracle's for op on st; with --verify logs and counts a
+ * divergence. Returns true when they agree (or the oracle cannot say). */
+static bool verify(lf_mount *m, const lf_op *op, const lf_state *st, const lf_answer *got,
                    const char *got_err, const char *opline)
 {
     lf_answer exp;
@@ -533,7 +534,7 @@ static void verify(lf_mount *m, const lf_op *op, const lf_state *st, const lf_an
     int rc = lf_oracle_answer(st, op, &exp);
     if (rc < 0) {
         lf_warn("verify: the oracle failed on %s (%d)", opline, rc);
-        return;
+        return true;
     }
     lf_buf why;
     lf_buf_init(&why, 1 << 16);
@@ -545,6 +546,11 @@ static void verify(lf_mount *m, const lf_op *op, const lf_state *st, const lf_an
         lf_buf_puts(&why, "expected ");
         describe(&exp, &why);
         lf_buf_printf(&why, " got an answer that does not parse (%s)", got_err ? got_err : "");
+    }
+    if (!m->o.verify) {
+        lf_buf_free(&why);
+        lf_answer_free(&exp);
+        return agree;
     }
     pthread_mutex_lock(&m->stats_mu);
     m->verified++;
@@ -559,6 +565,7 @@ static void verify(lf_mount *m, const lf_op *op, const lf_state *st, const lf_an
     }
     lf_buf_free(&why);
     lf_answer_free(&exp);
+    return agree;
 }
 
 /* ---- the backend call ------------------------------------------------- */
@@ -633,8 +640,13 @@ static int ask(lf_mount *m, const lf_op *op, const lf_snap *s, lf_answer *ans,
         rc = -EIO;
         goto out;
     }
-    if (m->o.verify)
-        verify(m, op, s->st, ans, NULL, opline);
+    if ((m->o.verify || m->o.strict) && !verify(m, op, s->st, ans, NULL, opline) &&
+        m->o.strict) {
+        lf_error("%s: refused (EIO, --strict): the answer disagrees with the oracle", opline);
+        lf_answer_free(ans);
+        *refused = true;
+        rc = -EIO;
+    }
 out:
     lf_buf_free(&prompt);
     lf_buf_free(&text);

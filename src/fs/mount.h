@@ -44,6 +44,8 @@ typedef struct lf_mount lf_mount;
 typedef struct lf_mount_opts {
     const char *state_path;   /* NULL: nothing persisted */
     bool verify;              /* run the oracle beside the backend */
+    bool strict;              /* refuse (EIO) every answer the oracle disagrees
+                                 with: wrong errors, reads, listings */
     const char *verify_log;   /* divergence log (appended); NULL: stderr */
     const char *owner;        /* names for a fresh root (the mounting user) */
     const char *group;

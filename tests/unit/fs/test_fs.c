@@ -346,14 +346,20 @@ static long script_count(lf_backend *b, const char *t, size_t n)
 static void script_free(lf_backend *b) { free(b); }
 static const lf_backend_vt script_vt = {"script", script_complete, script_count, script_free};
 
-static lf_mount *new_mount(const char *path, lf_backend *b, bool verify)
+static lf_mount *new_mount_opts(const char *path, lf_backend *b, bool verify, bool strict)
 {
-    lf_mount_opts o = {.state_path = path, .verify = verify, .owner = "root", .group = "root"};
+    lf_mount_opts o = {.state_path = path, .verify = verify, .strict = strict,
+                       .owner = "root", .group = "root"};
     lf_mount *m = NULL;
     lf_err err;
     assert_int_equal(lf_mount_new(&o, &m, &err), 0);
     lf_mount_set_backend(m, b);
     return m;
+}
+
+static lf_mount *new_mount(const char *path, lf_backend *b, bool verify)
+{
+    return new_mount_opts(path, b, verify, false);
 }
 
 static void test_engine(void **s)
@@ -505,6 +511,41 @@ static void test_engine(void **s)
     unlink(lock);
 }
 
+/* --strict: answers the oracle disagrees with are refused, whatever kind. */
+static void test_strict(void **s)
+{
+    (void)s;
+    lf_backend *sb = calloc(1, sizeof *sb);
+    sb->vt = &script_vt;
+    lf_mount *m = new_mount_opts(NULL, sb, false, true);
+    static const char *ok_state =
+        "<filesystem><directory path=\"/\" name=\"/\" mode=\"755\" owner=\"root\" group=\"root\" mtime=\"2025-01-01T00:00:00\">"
+        "<file path=\"f\" name=\"f\" mode=\"644\" owner=\"root\" group=\"root\" mtime=\"2025-01-01T00:00:01\" size=\"0\"><body /></file>"
+        "</directory></filesystem>\n<END_FS>";
+    lf_op mk = {.kind = LF_OP_CREATE, .path = "/f", .mode = 0100644, .fh = -1};
+    script = "ERROR: ENOENT"; /* wrong: the create succeeds */
+    assert_int_equal(lf_mount_write(m, &mk, 0), -EIO);
+    script = ok_state;
+    assert_int_equal(lf_mount_write(m, &mk, 0), 0);
+    script = "ERROR: EEXIST"; /* right */
+    assert_int_equal(lf_mount_write(m, &mk, 0), -EEXIST);
+    lf_op rd = {.kind = LF_OP_READ, .path = "/f", .size = 10, .fh = 4};
+    lf_answer ans;
+    script = "not empty"; /* wrong content */
+    assert_int_equal(lf_mount_query(m, &rd, &ans), -EIO);
+    script = "";
+    assert_int_equal(lf_mount_query(m, &rd, &ans), 0);
+    assert_int_equal(ans.nbytes, 0);
+    lf_answer_free(&ans);
+    lf_op ls = {.kind = LF_OP_READDIR, .path = "/", .fh = 0};
+    script = "[\".\",\"..\"]"; /* misses f */
+    assert_int_equal(lf_mount_query(m, &ls, &ans), -EIO);
+    script = "[\".\",\"..\",\"f\"]";
+    assert_int_equal(lf_mount_query(m, &ls, &ans), 0);
+    lf_answer_free(&ans);
+    lf_mount_free(m);
+}
+
 /* The room reported for a backend with a context window. */
 static void test_room(void **s)
 {
@@ -532,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_errno_table),
         cmocka_unit_test(test_names_and_excerpts),
         cmocka_unit_test(test_engine),
+        cmocka_unit_test(test_strict),
         cmocka_unit_test(test_room),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
