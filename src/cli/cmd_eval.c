@@ -24,7 +24,7 @@ static void usage(FILE *f)
             "usage: llmfuse eval --data FILE.jsonl [--backend NAME] [--url U] [--token T]\n"
             "                    [--model M] [--limit N] [--jobs N] [--metric exact|seed]\n"
             "                    [--episodes] [--out DIR] [--contract none|seed] [--context N]\n"
-            "                    [--timeout S] [--threads N] [--answers FILE.jsonl]\n"
+            "                    [--timeout S] [--retries N] [--threads N] [--answers FILE.jsonl]\n"
             "                    [--no-label-check] [--no-progress]\n"
             "  --backend   oracle, local, generate, openai; default as `llmfuse mount`: the\n"
             "              bundled models/llmfuse.gguf if present, else oracle\n"
@@ -98,7 +98,7 @@ int lf_cmd_eval(int argc, char **argv)
 {
     const char *data = NULL, *backend = NULL, *url = NULL, *token = NULL, *model = NULL;
     const char *out = NULL, *metric = "exact", *contract = NULL, *answers = NULL;
-    long limit = 0, jobs = 1, context = 0, threads = 0;
+    long limit = 0, jobs = 1, context = 0, threads = 0, retries = -2;
     double timeout = 0;
     bool episodes = false, label_check = true, show_progress = true;
     for (int i = 1; i < argc; i++) {
@@ -131,6 +131,7 @@ int lf_cmd_eval(int argc, char **argv)
         else if (!strcmp(a, "--jobs")) jobs = strtol(v, &end, 10);
         else if (!strcmp(a, "--context")) context = strtol(v, &end, 10);
         else if (!strcmp(a, "--threads")) threads = strtol(v, &end, 10);
+        else if (!strcmp(a, "--retries")) retries = strtol(v, &end, 10);
         else if (!strcmp(a, "--timeout")) timeout = strtod(v, &end);
         else {
             fprintf(stderr, "llmfuse eval: unknown option '%s'\n", a);
@@ -143,7 +144,7 @@ int lf_cmd_eval(int argc, char **argv)
         }
     }
     if (!data || limit < 0 || jobs < 1 || jobs > 256 || context < 0 || threads < 0 ||
-        timeout < 0) {
+        timeout < 0 || retries < -2) {
         usage(stderr);
         return 2;
     }
@@ -187,6 +188,8 @@ int lf_cmd_eval(int argc, char **argv)
     bool have_eps = false;
     lf_backend_opts o = {.url = url, .token = token, .model = model, .timeout_s = timeout,
                          .context_tokens = context, .threads = (int)threads,
+                         /* lf_backend_opts.retries: 0 is "the default", -1 "none" */
+                         .retries = retries == -2 ? 0 : retries == 0 ? -1 : (int)retries,
                          .contract = contract ? lf_contract_from_name(contract) : -1};
     if (lf_backend_new(backend, &o, &b, &err) < 0) {
         fprintf(stderr, "llmfuse eval: %s\n", err.msg);

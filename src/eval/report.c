@@ -281,7 +281,8 @@ void lf_eval_print_summary(FILE *f, const lf_eval_info *info, const lf_eval_set 
                        "average_similarity %.3f\n",
                     lf_eval_pct(t->seed_correct, t->rows), lf_eval_pct(t->seed_exact, t->rows),
                     t->rows ? t->sim_sum / (double)t->rows : 0.0);
-        fprintf(f, "latency per row: median %.3f s, p90 %.3f s", s.lat_median, s.lat_p90);
+        fprintf(f, "latency per row: median %.2f ms, p90 %.2f ms", s.lat_median * 1e3,
+                s.lat_p90 * 1e3);
         if (s.token_seconds > 0)
             fprintf(f, ", %.1f tokens/s", (double)s.tokens / s.token_seconds);
         if (s.backend_failures)
@@ -296,6 +297,12 @@ void lf_eval_print_summary(FILE *f, const lf_eval_info *info, const lf_eval_set 
                 fprintf(f, "  state still exact after %2d steps: %zu/%zu (%.1f%%)\n",
                         lf_eval_horizons[h], s.ep_alive[h], s.ep_den[h],
                         lf_eval_pct(s.ep_alive[h], s.ep_den[h]));
+        fprintf(f, "  %.2f ms per step on average", eps->steps ? eps->seconds / (double)eps->steps * 1e3 : 0.0);
+        if (eps->token_seconds > 0)
+            fprintf(f, ", %.1f tokens/s", (double)eps->completion_tokens / eps->token_seconds);
+        if (eps->backend_failures)
+            fprintf(f, ", %zu backend failures", eps->backend_failures);
+        fputc('\n', f);
         fprintf(f, "  steps to first divergence:");
         for (int b = 0; b < LF_EVAL_NBINS; b++)
             fprintf(f, " %s:%zu", lf_eval_bin_names[b], s.ep_bins[b]);

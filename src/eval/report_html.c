@@ -365,11 +365,17 @@ int lf_eval_write_html(FILE *f, const lf_eval_info *info, const lf_eval_set *row
                   f);
     }
     if (eps && eps->n) {
-        fprintf(f, "<h2>Episodes</h2><p class=\"note\">%zu episodes, %zu steps. Each step's "
-                   "prompt carried the state the model produced at the step before (as a mount "
-                   "does), not the true one. A step is right when the model's state equals the "
-                   "true state after it.</p>\n",
-                eps->n, eps->steps);
+        char per[32], tps[64] = "";
+        fmt_dur(per, sizeof per, eps->steps ? eps->seconds / (double)eps->steps : 0);
+        if (eps->token_seconds > 0)
+            snprintf(tps, sizeof tps, ", %.1f tokens/s", (double)eps->completion_tokens /
+                                                             eps->token_seconds);
+        fprintf(f, "<h2>Episodes</h2><p class=\"note\">%zu episodes, %zu steps (%s per step%s"
+                   "%s). Each step's prompt carried the state the model produced at the step "
+                   "before (as a mount does), not the true one. A step is right when the "
+                   "model's state equals the true state after it.</p>\n",
+                eps->n, eps->steps, per, tps,
+                eps->backend_failures ? ", some backend failures" : "");
         fputs("<div class=\"cards\">\n", f);
         for (int h = 0; h < LF_EVAL_HORIZONS; h++) {
             if (!s->ep_den[h])
