@@ -445,7 +445,8 @@ static int ref_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_
         lf_state_free(before);
         return rc;
     }
-    qsort(a.names, a.nnames, sizeof *a.names, cmp_str);
+    if (a.nnames > 1)
+        qsort(a.names, a.nnames, sizeof *a.names, cmp_str);
     row(r, &op, before, 0, &a);
     lf_answer_free(&a);
     return 0;
