@@ -116,10 +116,11 @@ int main(int argc, char **argv)
     double med = dt[steps / 2], tps = N / med;
     double fpt = lf_tmodel_flops_per_token(&c, T);
     const char *attn = getenv("LF_TRAIN_ATTN");
+    int fused = attn && !strcmp(attn, "flash");
     printf("llmfuse-cuda(%s): %zu params, B=%d T=%d: median step %.2f ms, %.0f tok/s, "
            "%.1f TFLOP/s, MFU %.1f%% (loss %.3f -> %.3f)\n",
-           attn && !strcmp(attn, "cublas") ? "cublas attn" : "fused attn", o.n, B, T, med * 1e3, tps, fpt * tps * 1e-12, 100.0 * fpt * tps / (peak * 1e12), first,
-           loss);
+           fused ? "fused attn" : "cublas attn", o.n, B, T, med * 1e3, tps, fpt * tps * 1e-12,
+           100.0 * fpt * tps / (peak * 1e12), first, loss);
     lf_tcuda_free(g);
     free(p); free(tok); free(tgt); free(dt);
     return 0;

@@ -27,8 +27,9 @@ int lf_tcuda_devices(void);
 
 /* Creates a trainer for batches of B x T <= max_tokens, T <= max_T, with
  * parameters p ([n], n from lf_tcfg_offsets) and optionally AdamW moments
- * m and v (NULL: zeros); all are copied to the GPU. Returns 0 or -errno with
- * a message in err. */
+ * m and v (NULL: zeros); all are copied to the GPU. The environment variable
+ * LF_TRAIN_ATTN=flash selects the fused attention kernels (cuda/flash.cu)
+ * instead of cuBLAS. Returns 0 or -errno with a message in err. */
 int lf_tcuda_new(const lf_tcfg *c, const lf_topt *o, int max_tokens, int max_T,
                  const float *p, const float *m, const float *v, lf_tcuda **out, lf_err *err);
 void lf_tcuda_free(lf_tcuda *t);   /* NULL is fine */
