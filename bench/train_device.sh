@@ -5,10 +5,11 @@
 # tokenizer, a time-limited training run, a checkpoint/resume check, and the
 # engine's view of the exported model. Logs and results go under $OUT.
 #
-#   bash bench/train_device.sh [SRC] [TRAIN_SECONDS] [all|bench]
+#   bash bench/train_device.sh [SRC] [TRAIN_SECONDS] [all|bench|quick]
 # SRC: the source tree to build (default .); stages run on even if one
 # fails, and the summary at the end says which did. "bench" stops after the
-# test and the throughput runs (torch.compile at both shapes).
+# test and the throughput runs (torch.compile at both shapes); "quick" runs
+# the test, our default attention and PyTorch eager only.
 set -u -o pipefail
 SRC=${1:-.}
 TRAIN_S=${2:-150}
@@ -40,17 +41,19 @@ stage cuda_test "rc=$TEST_RC"
 [ $TEST_RC -ne 0 ] && TRAIN_S=60   # keep the call short; the numbers above tell what to fix
 
 # 3. throughput: ours and PyTorch's on the same shapes
-for attn in flash cublas; do
+ATTNS="flash cublas"; [ "$MODE" = quick ] && ATTNS=cublas
+for attn in $ATTNS; do
   for shape in "32 512" "16 2048"; do
     set -- $shape
     LF_TRAIN_ATTN=$attn timeout 120 $B/bench/train_bench --config $CFG,vocab=4096,ctx=2048 --B $1 --T $2 --steps 30 2>&1 | tee -a $OUT/bench.txt
   done
 done
-PYTHONUNBUFFERED=1 timeout 170 python3 "$SRC"/bench/train_peer.py --config $CFG,vocab=4096 --B 32 --T 512 --steps 30 --modes eager,compile 2>&1 | tee -a $OUT/bench.txt
+M1=eager,compile; [ "$MODE" = quick ] && M1=eager
+PYTHONUNBUFFERED=1 timeout 170 python3 "$SRC"/bench/train_peer.py --config $CFG,vocab=4096 --B 32 --T 512 --steps 30 --modes $M1 2>&1 | tee -a $OUT/bench.txt
 M2=eager; [ "$MODE" = bench ] && M2=eager,compile
 PYTHONUNBUFFERED=1 timeout 100 python3 "$SRC"/bench/train_peer.py --config $CFG,vocab=4096 --B 16 --T 2048 --steps 30 --modes $M2 2>&1 | tee -a $OUT/bench.txt
 stage bench done
-if [ "$MODE" = bench ]; then
+if [ "$MODE" != all ]; then
   echo; echo "=== summary"; printf '%s\n' "${SUMMARY[@]}"
   grep -hE "^(llmfuse-cuda|pytorch)" $OUT/bench.txt
   grep -E "^(all checks|FAIL)|steps:" $OUT/cuda_test.txt

@@ -387,6 +387,13 @@ static int launch_bwd(cudaStream_t s, float *dq, float *dkh, float *dvh, float *
     return 0;
 }
 
+void lf_k_attn_dsum(cudaStream_t s, float *D, const bf16 *dO, const bf16 *o, int B, int T, int H,
+                    int hd)
+{
+    size_t items = (size_t)B * T * H;
+    k_flash_dsum<<<(unsigned)((items + 7) / 8), 256, 0, s>>>(D, dO, o, B, T, H, hd);
+}
+
 int lf_k_flash_ok(int hd) { return hd == 16 || hd == 32 || hd == 64 || hd == 128; }
 
 int lf_k_flash_fwd(cudaStream_t s, bf16 *o, float *lse, const bf16 *qr, const bf16 *kr,

@@ -284,18 +284,24 @@ __global__ void k_softmax(bf16 *P, const float *S, int R, int T, int Tb)
     int t = (int)(row % T);
     const float *s = S + row * T;
     bf16 *p = P + row * T;
-    float mx = -INFINITY;
-    for (int j = lane; j <= t; j += 32)
-        mx = fmaxf(mx, s[j]);
-    mx = warp_max(mx);
-    float sum = 0;
-    for (int j = lane; j <= t; j += 32)
-        sum += expf(s[j] - mx);
-    sum = warp_sum(sum);
+    /* one pass for max and sum (a lane's running sum is rescaled when its
+     * max grows), one to write */
+    float mx = -INFINITY, sum = 0;
+    for (int j = lane; j <= t; j += 32) {
+        float v = s[j];
+        if (v > mx) {
+            sum = sum * expf(mx - v) + 1.0f;
+            mx = v;
+        } else {
+            sum += expf(v - mx);
+        }
+    }
+    float m = warp_max(mx);
+    sum = warp_sum(mx == -INFINITY ? 0.0f : sum * expf(mx - m));
     float inv = 1.0f / sum;
     int end = row_end(t, T, Tb);
     for (int j = lane; j < end; j += 32)
-        p[j] = __float2bfloat16(j <= t ? expf(s[j] - mx) * inv : 0.0f);
+        p[j] = __float2bfloat16(j <= t ? expf(s[j] - m) * inv : 0.0f);
 }
 
 void lf_k_softmax(cudaStream_t s, bf16 *P, const float *S, int R, int T, int Tb)
@@ -303,8 +309,10 @@ void lf_k_softmax(cudaStream_t s, bf16 *P, const float *S, int R, int T, int Tb)
     k_softmax<<<blocks_for(R, WARPS), 32 * WARPS, 0, s>>>(P, S, R, T, Tb);
 }
 
-__global__ void k_softmax_bwd(bf16 *dS, const float *dP, const bf16 *P, int R, int T, int Tb,
-                              float scale)
+/* With D (rowsum(dO * o), which equals sum_j P_j dP_j) one pass suffices;
+ * without, the sum is taken here first. */
+__global__ void k_softmax_bwd(bf16 *dS, const float *dP, const bf16 *P, const float *D, int R,
+                              int T, int Tb, float scale)
 {
     size_t row = (size_t)blockIdx.x * WARPS + threadIdx.x / 32;
     int lane = threadIdx.x % 32;
@@ -313,20 +321,25 @@ __global__ void k_softmax_bwd(bf16 *dS, const float *dP, const bf16 *P, int R, i
     int t = (int)(row % T);
     const float *dp = dP + row * T;
     const bf16 *p = P + row * T;
-    float dot = 0;
-    for (int j = lane; j <= t; j += 32)
-        dot += __bfloat162float(p[j]) * dp[j];
-    dot = warp_sum(dot);
+    float dot;
+    if (D) {
+        dot = D[row];
+    } else {
+        dot = 0;
+        for (int j = lane; j <= t; j += 32)
+            dot += __bfloat162float(p[j]) * dp[j];
+        dot = warp_sum(dot);
+    }
     int end = row_end(t, T, Tb);
     for (int j = lane; j < end; j += 32)
         dS[row * T + j] = __float2bfloat16(j <= t ? __bfloat162float(p[j]) * (dp[j] - dot) * scale
                                                   : 0.0f);
 }
 
-void lf_k_softmax_bwd(cudaStream_t s, bf16 *dS, const float *dP, const bf16 *P, int R, int T,
-                      int Tb, float scale)
+void lf_k_softmax_bwd(cudaStream_t s, bf16 *dS, const float *dP, const bf16 *P, const float *D,
+                      int R, int T, int Tb, float scale)
 {
-    k_softmax_bwd<<<blocks_for(R, WARPS), 32 * WARPS, 0, s>>>(dS, dP, P, R, T, Tb, scale);
+    k_softmax_bwd<<<blocks_for(R, WARPS), 32 * WARPS, 0, s>>>(dS, dP, P, D, R, T, Tb, scale);
 }
 
 __global__ void k_swiglu(bf16 *h, const float *gu, int N, int F)

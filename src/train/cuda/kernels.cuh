@@ -40,9 +40,13 @@ void lf_k_qkv_bwd(cudaStream_t s, bf16 *dqkv, float *dqw, float *dkw, const floa
 /* Causal softmax of rows of S [R][T] (row r is position t = r % T) -> P
  * bf16, written up to the end of t's query block of Tb rows. */
 void lf_k_softmax(cudaStream_t s, bf16 *P, const float *S, int R, int T, int Tb);
-/* dS = P * (dP - sum(P dP)) * scale, bf16 (same extent). */
-void lf_k_softmax_bwd(cudaStream_t s, bf16 *dS, const float *dP, const bf16 *P, int R, int T,
-                      int Tb, float scale);
+/* dS = P * (dP - sum(P dP)) * scale, bf16 (same extent); the row sums are
+ * D [R] when given (lf_k_attn_dsum), else computed here. */
+void lf_k_softmax_bwd(cudaStream_t s, bf16 *dS, const float *dP, const bf16 *P, const float *D,
+                      int R, int T, int Tb, float scale);
+/* D[b*H + h][t] = sum_c dO[b*T + t][h*hd + c] * o[b*T + t][h*hd + c] (flash.cu). */
+void lf_k_attn_dsum(cudaStream_t s, float *D, const bf16 *dO, const bf16 *o, int B, int T, int H,
+                    int hd);
 /* h = silu(gu[:, :F]) * gu[:, F:] (bf16) */
 void lf_k_swiglu(cudaStream_t s, bf16 *h, const float *gu, int N, int F);
 void lf_k_swiglu_bwd(cudaStream_t s, bf16 *dgu, const float *dh, const float *gu, int N, int F);

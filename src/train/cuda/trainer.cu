@@ -58,7 +58,7 @@ struct lf_tcuda {
     float *dq, *dkh, *dvh;  /* [N][Q] each */
     bf16 *dqkv;             /* [N][Q+2K] */
     bf16 *dgu;              /* [N][2F] */
-    float *Dsum;            /* [B*H][T] rowsum(dO * o) (flash backward) */
+    float *Dsum;            /* [B*H][T] rowsum(dO * o): the softmax backward's row sums */
     lf_kacc *acc;           /* device accumulators */
     int tab_B, tab_T;       /* shape the tables were built for */
 };
@@ -422,8 +422,10 @@ static int backward(lf_tcuda *t, int B, int T, lf_err *err)
             CB(gemm_bh(t, BH, 0, 1, m, nk, hd, TAB(a, LF_AP_DO, i), Q, TAB(a, LF_AP_V, i), K,
                        TABW(a, LF_AP_S, i), 0, T, 1, 0), "dP");
         }
-        if (!t->flash)
-            lf_k_softmax_bwd(s, t->dS, t->S, a->P, BH * T, T, Tb, scale);
+        if (!t->flash) {
+            lf_k_attn_dsum(s, t->Dsum, t->dO, a->o, B, T, H, hd);
+            lf_k_softmax_bwd(s, t->dS, t->S, a->P, t->Dsum, BH * T, T, Tb, scale);
+        }
         if (!t->flash && nb > 1) {
             CK(cudaMemsetAsync(t->dkh, 0, (size_t)N * Q * 4, s), "clear dk");
             CK(cudaMemsetAsync(t->dvh, 0, (size_t)N * Q * 4, s), "clear dv");
