@@ -148,6 +148,13 @@ static void test_seed_sanitize(void **ctx)
     assert_false(r.exact);
     assert_false(r.correct);
     lf_seedm_result_free(&r);
+    /* a whitespace label: the prediction is forced empty, "exact" after
+     * strip, yet similarity("", "  \n") is 0: exact and not correct */
+    assert_int_equal(lf_seedm_score("anything", 8, "  \n", 3, &r), 0);
+    assert_true(r.exact);
+    assert_true(r.similarity == 0.0);
+    assert_false(r.correct);
+    lf_seedm_result_free(&r);
     /* expected_for_metrics strips <END_FS> from states only */
     lf_buf b;
     lf_buf_init(&b, 0);
@@ -252,8 +259,11 @@ static void test_score_reasons(void **ctx)
         lf_eval_verdict_free(&v);
     }
     /* whitespace between elements: the same state, other text, not exact */
-    char *ws = malloc(strlen(right) + 2);
-    sprintf(ws, "<filesystem> %s", right + strlen("<filesystem>"));
+    lf_buf wb;
+    lf_buf_init(&wb, 0);
+    assert_int_equal(lf_buf_puts(&wb, "<filesystem> "), 0);
+    assert_int_equal(lf_buf_puts(&wb, right + strlen("<filesystem>")), 0);
+    char *ws = lf_buf_steal(&wb, NULL);
     assert_int_equal(lf_eval_score(&op, st, true, ws, strlen(ws), right, strlen(right), &v), 0);
     assert_false(v.exact);
     assert_int_equal(v.why, LF_WHY_SAME_STATE);
@@ -266,6 +276,7 @@ static void test_score_reasons(void **ctx)
     free(ws);
     /* the sentinel's line break is the only whitespace the cut takes */
     char *nl2 = malloc(strlen(right) + 2);
+    assert_non_null(nl2);
     memcpy(nl2, right, n);
     strcpy(nl2 + n, "\n\n<END_FS>");
     assert_int_equal(lf_eval_score(&op, st, true, nl2, strlen(nl2), right, strlen(right), &v), 0);
@@ -273,8 +284,11 @@ static void test_score_reasons(void **ctx)
     lf_eval_verdict_free(&v);
     free(nl2);
     /* a text after <END_FS> is cut from both */
-    char *tail = malloc(strlen(right) + 8);
-    sprintf(tail, "%sjunk", right);
+    lf_buf tb;
+    lf_buf_init(&tb, 0);
+    assert_int_equal(lf_buf_append(&tb, right, strlen(right)), 0);
+    assert_int_equal(lf_buf_puts(&tb, "junk"), 0);
+    char *tail = lf_buf_steal(&tb, NULL);
     assert_int_equal(lf_eval_score(&op, st, true, tail, strlen(tail), right, strlen(right), &v), 0);
     assert_true(v.exact);
     lf_eval_verdict_free(&v);
@@ -606,6 +620,58 @@ static void test_local_engine(void **ctx)
     unlink(mp);
 }
 
+/* ---- random answers: no crash, bounded numbers ------------------------ */
+
+static void test_random_answers(void **ctx)
+{
+    (void)ctx;
+    static const char *frag[] = {
+        "<think>", "</think>", "<THINK", "[", "]", "<END_FS>", "\n", "\r\n", "\r", " ",
+        "Answer:", "explanation:", "[EOF]", "\"", ",", "<filesystem", "</filesystem>",
+        "<filesystem>", "ERROR: ", "ENOENT", "\xc3\x89", "\xc4\xb0", "\xff", "\xc3", "a",
+        "\".\"", "\"..\"", "{}", "1", "null", "\x0b", "\xe2\x80\xa8", "/", "\t"};
+    const size_t nf = sizeof frag / sizeof frag[0];
+    lf_state *st = sample_state();
+    lf_op ops[3] = {mkop(LF_OP_READDIR, "/docs"), mkop(LF_OP_READ, "/notes.txt"),
+                    mkop(LF_OP_MKDIR, "/x")};
+    ops[1].size = 4096;
+    ops[2].mode = 0755;
+    uint64_t rng = 88172645463325252ull;
+    for (int it = 0; it < 3000; it++) {
+        char a[512], e[512];
+        size_t na = 0, ne = 0;
+        for (int side = 0; side < 2; side++) {
+            char *buf = side ? e : a;
+            size_t *n = side ? &ne : &na;
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+            int k = (int)(rng % 12);
+            for (int i = 0; i < k; i++) {
+                rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+                const char *fr = frag[rng % nf];
+                size_t l = strlen(fr);
+                memcpy(buf + *n, fr, l);
+                *n += l;
+            }
+        }
+        lf_seedm_result r;
+        assert_int_equal(lf_seedm_score(a, na, e, ne, &r), 0);
+        assert_true(r.similarity >= 0.0 && r.similarity <= 1.0);
+        lf_seedm_result_free(&r);
+        const lf_op *op = &ops[it % 3];
+        bool w = lf_op_is_write(op->kind);
+        lf_eval_verdict v;
+        assert_int_equal(lf_eval_score(op, st, w, a, na, e, ne, &v), 0);
+        assert_true(v.exact == (v.why == LF_WHY_EXACT));
+        lf_eval_verdict_free(&v);
+        assert_int_equal(lf_eval_score(op, st, w, a, na, a, na, &v), 0);
+        assert_true(v.exact);
+        lf_eval_verdict_free(&v);
+    }
+    for (int i = 0; i < 3; i++)
+        lf_op_free(&ops[i]);
+    lf_state_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -616,6 +682,7 @@ int main(void)
         cmocka_unit_test(test_run_oracle),
         cmocka_unit_test(test_episodes),
         cmocka_unit_test(test_local_engine),
+        cmocka_unit_test(test_random_answers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
