@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "eval/score.h"
+#include "util/text.h"
 
 #define CONTEXT 40
 
@@ -46,12 +47,22 @@ void lf_eval_verdict_free(lf_eval_verdict *v)
     memset(v, 0, sizeof *v);
 }
 
+/* Length of the valid UTF-8 sequence at s[0..n) (2-4), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    size_t len = (s[0] >> 5) == 6 ? 2 : (s[0] >> 4) == 14 ? 3 : (s[0] >> 3) == 30 ? 4 : 0;
+    if (len == 0 || len > n || !lf_utf8_valid(s, len))
+        return 0;
+    return len;
+}
+
 int lf_eval_escape(const void *p, size_t n, lf_buf *out)
 {
     const unsigned char *s = p;
     int rc = lf_buf_append(out, "", 0);
     for (size_t i = 0; i < n && !rc; i++) {
         unsigned char c = s[i];
+        size_t k;
         if (c == '\n')
             rc = lf_buf_puts(out, "\\n");
         else if (c == '\t')
@@ -62,8 +73,14 @@ int lf_eval_escape(const void *p, size_t n, lf_buf *out)
             rc = lf_buf_puts(out, "\\\\");
         else if (c < 0x20 || c == 0x7F)
             rc = lf_buf_printf(out, "\\x%02x", c);
-        else
+        else if (c < 0x80)
             rc = lf_buf_putc(out, (char)c);
+        else if ((k = utf8_seq(s + i, n - i)) > 0) { /* a whole character: as it is */
+            rc = lf_buf_append(out, s + i, k);
+            i += k - 1;
+        } else {
+            rc = lf_buf_printf(out, "\\x%02x", c); /* not UTF-8 */
+        }
     }
     return rc;
 }

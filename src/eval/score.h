@@ -85,7 +85,8 @@ bool lf_eval_same_shape(const lf_state *a, const lf_state *b);
 int lf_eval_parse_expected(const lf_op *op, const lf_state *cur, const char *text, size_t len,
                            lf_answer *out);
 
-/* Appends p[0..n) with \n, \t, \\, \" and \xNN escapes (for excerpts). */
+/* Appends p[0..n) as readable UTF-8 text: \n, \t, \r, \\ escaped, and
+ * \xNN for other control bytes and bytes that are not UTF-8 (for excerpts). */
 int lf_eval_escape(const void *p, size_t n, lf_buf *out);
 
 #endif
