@@ -568,7 +568,44 @@ static void test_episodes(void **ctx)
     lf_eval_episodes_free(&r);
     lf_backend_free(&f->base);
 
+    /* a gap in the data (episode 0's step 3 missing): that episode's replay
+     * stops where the next prompt disagrees with the label; others go on */
+    char gp[] = "/tmp/lf_test_eval_gap_XXXXXX";
+    int gfd = mkstemp(gp);
+    assert_true(gfd >= 0);
+    FILE *in = fopen(path, "r"), *out = fdopen(gfd, "w");
+    assert_non_null(in);
+    char *line = NULL;
+    size_t cap = 0;
+    for (int i = 0; getline(&line, &cap, in) > 0; i++)
+        if (i != 3)
+            fputs(line, out);
+    free(line);
+    fclose(in);
+    fclose(out);
+    lf_eval_set gset;
+    assert_int_equal(lf_eval_load(gp, 0, &gset, &err), 0);
+    assert_int_equal(lf_backend_new("oracle", NULL, &b, &err), 0);
+    assert_int_equal(lf_eval_episodes(&gset, b, &o, &r, &err), 0);
+    assert_true(r.eps[0].gap);
+    assert_int_equal(r.eps[0].replayed, 3);
+    assert_int_equal(r.eps[0].first_divergence, -1);
+    assert_false(r.eps[1].gap);
+    assert_int_equal(r.eps[1].replayed, 30);
+    assert_int_equal(lf_eval_summarise(NULL, &r, &s), 0);
+    assert_int_equal(s.ep_gaps, 1);
+    assert_int_equal(s.ep_den[1], 2); /* the cut episode no longer counts at 5 steps */
+    lf_eval_summary_free(&s);
+    lf_eval_episodes_free(&r);
+    lf_backend_free(b);
+    lf_eval_set_free(&gset);
+    unlink(gp);
+
     /* rows without meta.episode cannot be replayed */
+    lf_eval_set plain = set;
+    for (size_t i = 0; i < plain.n; i++)
+        plain.rows[i].episode = -1;
+    assert_int_equal(lf_eval_episodes(&plain, NULL, &o, &r, &err), -EINVAL);
     lf_eval_set_free(&set);
     unlink(path);
     free(path);
