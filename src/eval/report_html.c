@@ -330,11 +330,15 @@ int lf_eval_write_html(FILE *f, const lf_eval_info *info, const lf_eval_set *row
         }
         fputs("<h2 id=\"latency\">Latency</h2>\n", f);
         chart_latency(f, s);
-        fputs("<h2>Rows that are not exact</h2><table><tr><th>row</th><th class=\"l\">op</th>"
+        fputs("<h2>Rows that are not exact</h2>", f);
+        if (t->exact == t->rows)
+            fputs("<p class=\"note\">None: every answer is the label, byte for byte.</p>\n", f);
+        else
+            fputs("<table><tr><th>row</th><th class=\"l\">op</th>"
               "<th class=\"l\">reason</th><th class=\"l\">label fault</th><th class=\"l\">first "
               "divergence (byte offset: context, <span class=\"exp\">expected</span>, "
-              "<span class=\"got\">got</span>)</th></tr>\n",
-              f);
+                  "<span class=\"got\">got</span>)</th></tr>\n",
+                  f);
         size_t shown = 0;
         for (size_t i = 0; i < rows->n && shown < 300; i++) {
             const lf_eval_row *r = &rows->rows[i];
@@ -359,7 +363,8 @@ int lf_eval_write_html(FILE *f, const lf_eval_info *info, const lf_eval_set *row
             }
             fputs("</td></tr>\n", f);
         }
-        fputs("</table>\n", f);
+        if (t->exact != t->rows)
+            fputs("</table>\n", f);
         if (shown == 300)
             fputs("<p class=\"note\">The first 300 are shown; report.json has every row.</p>\n",
                   f);
