@@ -334,10 +334,10 @@ int lf_eval_write_html(FILE *f, const lf_eval_info *info, const lf_eval_set *row
         if (t->exact == t->rows)
             fputs("<p class=\"note\">None: every answer is the label, byte for byte.</p>\n", f);
         else
-            fputs("<table><tr><th>row</th><th class=\"l\">op</th>"
-              "<th class=\"l\">reason</th><th class=\"l\">label fault</th><th class=\"l\">first "
-              "divergence (byte offset: context, <span class=\"exp\">expected</span>, "
-                  "<span class=\"got\">got</span>)</th></tr>\n",
+            fputs("<table><tr><th>row</th><th class=\"l\">op</th><th class=\"l\">reason</th>"
+                  "<th class=\"l\">label fault</th><th class=\"l\">first divergence (byte "
+                  "offset: context, <span class=\"exp\">expected</span>, <span class=\"got\">"
+                  "got</span>)</th></tr>\n",
                   f);
         size_t shown = 0;
         for (size_t i = 0; i < rows->n && shown < 300; i++) {
