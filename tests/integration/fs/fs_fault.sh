@@ -18,7 +18,7 @@ fi
 
 "$FAULT" >"$T/fault.out" 2>"$T/fault.err" &
 LF_PIDS="$LF_PIDS $!"
-for i in $(seq 1 100); do
+for i in $(seq 1 600); do
     grep -q '^port ' "$T/fault.out" && break
     sleep 0.05
 done
@@ -28,7 +28,13 @@ BASE=http://127.0.0.1:$PORT
 MNT=$T/mnt
 S=$T/state.xml
 
-mnt() { lf_mount "$MNT" --backend generate --url "$BASE/$1" --timeout 1 --retries 0 --state "$S" "${@:2}"; }
+# a short timeout only where the server sleeps (3 s); a generous one where
+# answers must arrive on a loaded machine
+mnt() {
+    local to=10
+    [ "$1" = sleep ] && to=1
+    lf_mount "$MNT" --backend generate --url "$BASE/$1" --timeout $to --retries 0 --state "$S" "${@:2}"
+}
 
 # a base state through a well-behaved server
 mnt ok || fail "mount over /ok failed"

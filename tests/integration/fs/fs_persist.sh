@@ -67,7 +67,7 @@ is_mounted "$MNT" || fail "--background: not mounted"
 [ "$(cat "$MNT/t")" = term ] || fail "--background: read"
 echo bg >>"$MNT/t" || fail "--background: write"
 fusermount3 -u "$MNT" || fail "--background: unmount"
-for i in $(seq 1 100); do
+for i in $(seq 1 600); do
     flock -n "$S.lock" true && break
     sleep 0.05
 done
@@ -86,7 +86,7 @@ PID=$LF_PID
     done
 ) &
 LOOP=$!
-for i in $(seq 1 400); do
+for i in $(seq 1 1200); do
     a=$(cat "$T/acked" 2>/dev/null)
     [ "${a:-0}" -ge 30 ] && break
     sleep 0.05

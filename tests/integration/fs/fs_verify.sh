@@ -50,7 +50,7 @@ lf_umount "$MNT"
 "$LLMFUSE" serve --backend oracle --port 0 >"$T/serve.out" 2>"$T/serve.err" &
 SERVE=$!
 LF_PIDS="$LF_PIDS $SERVE"
-for i in $(seq 1 100); do
+for i in $(seq 1 600); do
     grep -q listening "$T/serve.out" && break
     sleep 0.05
 done

@@ -58,7 +58,7 @@ lf_mount() {
     LF_PIDS="$LF_PIDS $LF_PID"
     LF_MOUNTS="$LF_MOUNTS $dir"
     local i
-    for i in $(seq 1 200); do
+    for i in $(seq 1 600); do
         if is_mounted "$dir"; then
             return 0
         fi
