@@ -26,4 +26,14 @@ if ! cmp -s <(strip_source "$T/kernel.jsonl") <(strip_source "$T/model.jsonl"); 
     diff <(strip_source "$T/kernel.jsonl") <(strip_source "$T/model.jsonl") | head -c 3000 >&2
     fail "oracle mode's rows differ from kernel mode's for the same seed"
 fi
-echo "ok: $n kernel rows agree with the oracle and with oracle mode"
+# the same with a mix heavy in renames, set-ID chmods before chowns, links
+# and small-buffer reads (the kernel-model's corners)
+W="rename=30,chown=20,chmod=20,symlink=10,read=20,cp=10,append=10,mkdir=10,touch=10,rmr=5"
+"$LLMFUSE" gen --seed "$SEED" --episodes 4 --steps 100 --weights "$W" --no-progress \
+    --out "$T/k2.jsonl" || fail "kernel gen (weights) failed"
+"$LLMFUSE" oracle <"$T/k2.jsonl" | cmp -s - "$T/k2.jsonl" || fail "oracle disagrees (weights)"
+"$LLMFUSE" gen --oracle --seed "$SEED" --episodes 4 --steps 100 --weights "$W" --no-progress \
+    --out "$T/m2.jsonl" || fail "oracle-mode gen (weights) failed"
+cmp -s <(strip_source "$T/k2.jsonl") <(strip_source "$T/m2.jsonl") ||
+    fail "oracle mode's rows differ from kernel mode's (weights)"
+echo "ok: $((n + 400)) kernel rows agree with the oracle and with oracle mode"
