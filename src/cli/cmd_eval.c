@@ -161,6 +161,10 @@ int lf_cmd_eval(int argc, char **argv)
                         "model's answer to the state it made)\n");
         return 2;
     }
+    if (url && !backend) {
+        fprintf(stderr, "llmfuse eval: --url needs --backend generate or openai\n");
+        return 2;
+    }
     if (answers && !backend)
         backend = "oracle"; /* only named in the report; nothing is asked */
     if (!backend && model && !url)

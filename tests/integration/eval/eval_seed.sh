@@ -48,6 +48,13 @@ for i in (9, 34):
 assert r["per_op"]["symlink"]["exact"] == 0 and r["per_op"]["read"]["exact"] == 13
 EOF
 
+# the people's reports say the same
+grep -q '^exact match (raw answers): 65/100 (65.0%)$' "$T/o/report.md" || fail "report.md"
+grep -q '| symlink | 8 | \*\*0 (0.0%)\*\* |' "$T/o/report.md" || fail "report.md: symlink row"
+grep -q '<div class="v">65.0%</div>' "$T/o/report.html" || fail "report.html: headline"
+grep -q '<div class="v">72.0%</div>' "$T/o/report.html" || fail "report.html: the original's"
+grep -q '<svg' "$T/o/report.html" && ! grep -q '<script' "$T/o/report.html" || fail "report.html"
+
 # 2. --metric seed: the original's numbers as the headline; row verdicts
 #    agree with the independent Python implementation
 "$LLMFUSE" eval --backend oracle --data "$SEED_EVAL" --metric seed --no-label-check \
