@@ -433,6 +433,7 @@ int lf_eval_write_reports(const char *dir, const lf_eval_info *info, const lf_ev
     rc = lf_file_write_atomic(path, j.data, j.len, err);
     if (rc)
         goto out;
+    chmod(path, 0644); /* a report is for sharing, like the .md and .html beside it */
     for (int k = 0; k < 2 && !rc; k++) {
         snprintf(path, sizeof path, "%s/report.%s", dir, k ? "html" : "md");
         FILE *f = fopen(path, "w");
