@@ -551,8 +551,9 @@ int lf_reffs_mount(const char *mnt, const char *root, lf_reffs_row_fn fn, void *
     r->mnt = realpath(mnt, NULL);
     if (!r->root || !r->mnt) {
         int e = errno;
+        const char *which = r->root ? mnt : root;
         lf_reffs_stop(r);
-        return lf_err_set(err, e, "%s: %s", r ? (root) : "", strerror(e));
+        return lf_err_set(err, e, "%s: %s", which, strerror(e));
     }
     r->rootlen = strlen(r->root);
     r->fn = fn;
