@@ -1,0 +1,95 @@
+/* export.c: the trained model as GGUF for the engine (io.h): qwen3 keys,
+ * the engine's tensor names (wqkv and wgu split), llmfuse.* keys and the
+ * tokenizer's metadata. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "train/io.h"
+
+/* Adds a [rows][cols] matrix at src as a 2-D tensor of the export type. */
+static int add_mat(lf_gguf_writer *w, const char *name, const float *src, size_t rows,
+                   size_t cols, lf_texport_type type, void *scratch)
+{
+    uint64_t ne[2] = {cols, rows};
+    size_t n = rows * cols;
+    if (type == LF_TEXPORT_F32)
+        return lf_gguf_add_tensor(w, name, LF_GGML_F32, 2, ne, src);
+    uint16_t *h = scratch;
+    for (size_t i = 0; i < n; i++)
+        h[i] = type == LF_TEXPORT_BF16 ? lf_f32_to_bf16(src[i]) : lf_f32_to_f16(src[i]);
+    return lf_gguf_add_tensor(w, name, type == LF_TEXPORT_BF16 ? LF_GGML_BF16 : LF_GGML_F16,
+                              2, ne, h);
+}
+
+static int add_vec(lf_gguf_writer *w, const char *name, const float *src, size_t n)
+{
+    uint64_t ne[1] = {n};
+    return lf_gguf_add_tensor(w, name, LF_GGML_F32, 1, ne, src);
+}
+
+int lf_texport_gguf(const char *path, const lf_tcfg *c, const float *p, lf_texport_type type,
+                    const lf_gguf *tok, lf_err *err)
+{
+    int rc = lf_tcfg_check(c, err);
+    if (rc)
+        return rc;
+    lf_toffs o;
+    lf_tcfg_offsets(c, &o);
+    size_t D = c->dim, hd = c->head_dim, F = c->ffn, V = c->vocab;
+    size_t Q = (size_t)c->n_head * hd, K = (size_t)c->n_kv * hd;
+    size_t biggest = V * D > 2 * F * D ? V * D : 2 * F * D;
+    void *scratch = malloc(biggest * sizeof(uint16_t));
+    lf_gguf_writer *w = lf_gguf_writer_new();
+    if (!scratch || !w) {
+        rc = lf_err_set(err, ENOMEM, "export: out of memory");
+        goto out;
+    }
+    rc = lf_gguf_set_str(w, "general.architecture", "qwen3");
+    if (!rc) rc = lf_gguf_set_str(w, "general.name", "llmfuse");
+    if (!rc) rc = lf_gguf_set_u32(w, "qwen3.block_count", (uint32_t)c->n_layer);
+    if (!rc) rc = lf_gguf_set_u32(w, "qwen3.context_length", (uint32_t)c->ctx);
+    if (!rc) rc = lf_gguf_set_u32(w, "qwen3.embedding_length", (uint32_t)D);
+    if (!rc) rc = lf_gguf_set_u32(w, "qwen3.feed_forward_length", (uint32_t)F);
+    if (!rc) rc = lf_gguf_set_u32(w, "qwen3.attention.head_count", (uint32_t)c->n_head);
+    if (!rc) rc = lf_gguf_set_u32(w, "qwen3.attention.head_count_kv", (uint32_t)c->n_kv);
+    if (!rc) rc = lf_gguf_set_u32(w, "qwen3.attention.key_length", (uint32_t)hd);
+    if (!rc) rc = lf_gguf_set_u32(w, "qwen3.attention.value_length", (uint32_t)hd);
+    if (!rc) rc = lf_gguf_set_f32(w, "qwen3.rope.freq_base", c->rope_base);
+    if (!rc) rc = lf_gguf_set_f32(w, "qwen3.attention.layer_norm_rms_epsilon", c->eps);
+    if (!rc) rc = lf_gguf_set_u32(w, "llmfuse.protocol", 1);
+    if (!rc) rc = lf_gguf_set_str(w, "llmfuse.contract", "none");
+    if (!rc && tok) rc = lf_gguf_copy_kvs(w, tok, "tokenizer.");
+    if (rc) {
+        rc = lf_err_set(err, -rc, "export: metadata");
+        goto out;
+    }
+    rc = add_mat(w, "token_embd.weight", p + o.emb, V, D, type, scratch);
+    char name[96];
+    for (int l = 0; !rc && l < c->n_layer; l++) {
+        const float *b = p + o.l0 + (size_t)l * o.lstride;
+#define NAME(S) (snprintf(name, sizeof name, "blk.%d." S ".weight", l), name)
+        rc = add_vec(w, NAME("attn_norm"), b + o.attn_norm, D);
+        if (!rc) rc = add_mat(w, NAME("attn_q"), b + o.wqkv, Q, D, type, scratch);
+        if (!rc) rc = add_mat(w, NAME("attn_k"), b + o.wqkv + Q * D, K, D, type, scratch);
+        if (!rc) rc = add_mat(w, NAME("attn_v"), b + o.wqkv + (Q + K) * D, K, D, type, scratch);
+        if (!rc) rc = add_mat(w, NAME("attn_output"), b + o.wo, D, Q, type, scratch);
+        if (!rc) rc = add_vec(w, NAME("attn_q_norm"), b + o.q_norm, hd);
+        if (!rc) rc = add_vec(w, NAME("attn_k_norm"), b + o.k_norm, hd);
+        if (!rc) rc = add_vec(w, NAME("ffn_norm"), b + o.ffn_norm, D);
+        if (!rc) rc = add_mat(w, NAME("ffn_gate"), b + o.wgu, F, D, type, scratch);
+        if (!rc) rc = add_mat(w, NAME("ffn_up"), b + o.wgu + F * D, F, D, type, scratch);
+        if (!rc) rc = add_mat(w, NAME("ffn_down"), b + o.wdown, D, F, type, scratch);
+#undef NAME
+    }
+    if (!rc) rc = add_vec(w, "output_norm.weight", p + o.out_norm, D);
+    if (!rc && !c->tied) rc = add_mat(w, "output.weight", p + o.out, V, D, type, scratch);
+    if (rc) {
+        rc = lf_err_set(err, -rc, "export: adding tensors");
+        goto out;
+    }
+    rc = lf_gguf_write(w, path, err);
+out:
+    lf_gguf_writer_free(w);
+    free(scratch);
+    return rc;
+}
