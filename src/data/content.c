@@ -4,6 +4,8 @@
 #include "data/content.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "data/rng.h"
@@ -49,8 +51,6 @@ static void put(gen *g, const char *s)
 }
 
 static void putf(gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#include <stdarg.h>
-#include <stdio.h>
 static void putf(gen *g, const char *fmt, ...)
 {
     char tmp[256];
