@@ -327,7 +327,8 @@ static void write_md(FILE *f, const lf_eval_info *info, const lf_eval_set *rows,
     lf_eval_print_summary(f, info, rows, eps);
     fprintf(f, "```\n\n"
                "**Exact** compares the raw answer with the label byte for byte (a `<W>` "
-               "answer and its label are both cut at `<END_FS>`; nothing else). The "
+               "answer and its label both lose the sentinel `\\n<END_FS>` and what follows "
+               "it; nothing else). The "
                "**original's** columns reproduce its evaluation (seed-reference §7): the "
                "prediction is sanitised *using the label* and a row counts as correct when the "
                "character-set Jaccard similarity exceeds 0.7. They are shown only for "

@@ -270,8 +270,9 @@ int lf_eval_write_html(FILE *f, const lf_eval_info *info, const lf_eval_set *row
         card(f, "", v, l);
         fputs("</div>\n", f);
         fputs("<p class=\"note\"><b>Exact match</b> compares the raw answer with the label byte "
-              "for byte; the only transformation is the protocol's cut at <code>&lt;END_FS&gt;"
-              "</code> for &lt;W&gt; rows, applied to both. The <b>original's</b> numbers "
+              "for byte; the only transformation is the protocol's cut of the sentinel "
+              "<code>\\n&lt;END_FS&gt;</code> (and what follows it) for &lt;W&gt; rows, "
+              "applied to both. The <b>original's</b> numbers "
               "reproduce its evaluation exactly (seed-reference §7): the prediction is first "
               "sanitised <i>using the label</i> (clamped to it when it is a prefix or "
               "substring, any permutation of a readdir array accepted, an empty label forces "
