@@ -212,7 +212,7 @@ static int int_at(cursor *c, long long *v)
     bool neg = c->i < c->n && c->s[c->i] == '-';
     if (neg)
         c->i++;
-    unsigned long long u;
+    unsigned long long u = 0;
     int rc = uint_at(c, &u);
     if (rc)
         return rc;
