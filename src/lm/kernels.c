@@ -2,6 +2,10 @@
  * tested against) and the run-time choice of a kernel table. */
 #include "lm/kernels.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +170,18 @@ static const lf_kern ref_kern = {
 const lf_kern *lf_kern_ref(void)
 {
     return &ref_kern;
+}
+
+int lf_cpu_has_f16c(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d))
+        return 0;
+    return (c & bit_F16C) != 0;
+#else
+    return 0;
+#endif
 }
 
 const lf_kern *lf_kern_best(void)

@@ -54,6 +54,9 @@ typedef struct lf_kern {
 /* The reference kernels (always available). */
 const lf_kern *lf_kern_ref(void);
 /* The SIMD tables, or NULL when the CPU (or the build) lacks the ISA. */
+/* True if the CPU has F16C (read with cpuid: clang's __builtin_cpu_supports
+ * does not know the feature). */
+int lf_cpu_has_f16c(void);
 const lf_kern *lf_kern_avx2(void);
 const lf_kern *lf_kern_avx512(void);
 /* The fastest table this CPU supports; the environment variable LF_KERNELS

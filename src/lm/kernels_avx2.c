@@ -71,7 +71,7 @@ const lf_kern *lf_kern_avx2(void)
 {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-        __builtin_cpu_supports("f16c"))
+        lf_cpu_has_f16c())
         return &avx2_kern;
     return NULL;
 }

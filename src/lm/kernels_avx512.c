@@ -53,7 +53,7 @@ const lf_kern *lf_kern_avx512(void)
 {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") &&
-        __builtin_cpu_supports("f16c"))
+        lf_cpu_has_f16c())
         return &avx512_kern;
     return NULL;
 }
