@@ -17,7 +17,8 @@
 # - runs `llmfuse complete` on the <W> rows of the seed eval set with and
 #   without copy-speculation (same model, same run) and prints decode tok/s.
 # Environment: THREADS="1 2" MODELS="10m-f16 10m-q8_0 0.6b-f16 0.6b-q8_0"
-# SPEC_ROWS=20 SPEC_MODEL=path (default: the 10m F16 model).
+# SPEC_ROWS=20 SPEC_MODEL=path (default: the 10m F16 model), SKIP_PEER=1
+# (only the speculation part). Output is also kept in WORKDIR/results.txt.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 W=${1:-/tmp/lf-lm-bench}
@@ -25,6 +26,7 @@ THREADS=${THREADS:-"1 2"}
 MODELS=${MODELS:-"10m-f16 10m-q8_0 0.6b-f16 0.6b-q8_0"}
 SPEC_ROWS=${SPEC_ROWS:-20}
 mkdir -p "$W"
+exec > >(tee "$W/results.txt") 2>&1   # keep a copy of everything printed
 B=$ROOT/build-lmrel
 if [ ! -d "$B" ]; then
     meson setup "$B" "$ROOT" --buildtype=release -Dwerror=false >/dev/null
@@ -55,6 +57,7 @@ echo
 echo "| model | threads | ours prefill | llama.cpp prefill | ratio | ours decode | llama.cpp decode | ratio | RSS ours / llama.cpp (MiB) |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for m in $MODELS; do
+    [ -n "${SKIP_PEER:-}" ] && break
     f=$W/$m.gguf
     for t in $THREADS; do
         bo=0 go=0 bp=0 gp=0

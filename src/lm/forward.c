@@ -30,9 +30,11 @@ struct lf_ctx {
     lf_pool *pool;
     bool own_pool;
     int n_ctx, max_batch, pos;
+    int n_kpos;           /* n_ctx rounded up to whole K blocks */
     bool kv_f16;
     int32_t *tokens;      /* [n_ctx] the tokens in the cache */
-    void *kc, *vc;        /* [n_layer][n_kv][n_ctx][hd] (f32 or f16), V with hv */
+    void *kc;             /* [n_layer][n_kv][n_kpos / LF_KBLK][hd][LF_KBLK] (f32 or f16) */
+    void *vc;             /* [n_layer][n_kv][n_ctx][hv] */
     /* scratch for max_batch tokens */
     float *x;             /* [B, dim] residual stream */
     float *h;             /* [B, max(dim, n_head*hv)] normed input / attention output */
@@ -95,8 +97,8 @@ static void att_worker(void *arg, int ith, int nth)
     int hd = cf->head_dim, hv = cf->v_head_dim, nh = cf->n_head, nkv = cf->n_kv_head;
     int grp = nh / nkv;
     float scale = 1.0f / sqrtf((float)hd);
-    float *s = c->scores + (size_t)ith * c->n_ctx;
-    size_t kstride = (size_t)c->n_ctx * hd, vstride = (size_t)c->n_ctx * hv;
+    float *s = c->scores + (size_t)ith * c->n_kpos;
+    size_t kstride = (size_t)c->n_kpos * hd, vstride = (size_t)c->n_ctx * hv;
     size_t esz = c->kv_f16 ? 2 : 4;
     const uint8_t *kl = (const uint8_t *)c->kc + (size_t)j->layer * nkv * kstride * esz;
     const uint8_t *vl = (const uint8_t *)c->vc + (size_t)j->layer * nkv * vstride * esz;
@@ -107,19 +109,9 @@ static void att_worker(void *arg, int ith, int nth)
         int np = j->pos0 + t + 1; /* causal: keys 0..pos */
         const float *q = c->q + (size_t)t * nh * hd + (size_t)h * hd;
         float *out = c->h + (size_t)t * nh * hv + (size_t)h * hv;
-        const uint8_t *kh = kl + (size_t)kvh * kstride * esz;
-        const uint8_t *vh = vl + (size_t)kvh * vstride * esz;
-        for (int p = 0; p < np; p++)
-            s[p] = (c->kv_f16 ? k->dot_f16((const uint16_t *)kh + (size_t)p * hd, q, hd)
-                              : k->dot_f32((const float *)kh + (size_t)p * hd, q, hd)) * scale;
+        k->attn_scores(kl + (size_t)kvh * kstride * esz, c->kv_f16, q, hd, np, scale, s);
         k->softmax(s, np);
-        memset(out, 0, (size_t)hv * sizeof(float));
-        for (int p = 0; p < np; p++) {
-            if (c->kv_f16)
-                k->axpy_f16(out, s[p], (const uint16_t *)vh + (size_t)p * hv, hv);
-            else
-                k->axpy_f32(out, s[p], (const float *)vh + (size_t)p * hv, hv);
-        }
+        k->attn_mix(vl + (size_t)kvh * vstride * esz, c->kv_f16, s, np, hv, out);
     }
 }
 
@@ -154,25 +146,30 @@ static void rope_table(lf_ctx *c, int pos0, int T)
     }
 }
 
+/* K goes to its transposed block (kernels.h, attn_scores), V to its row. */
 static void kv_store(lf_ctx *c, int layer, int pos0, int T)
 {
     const lf_model_cfg *cf = &c->m->cfg;
     int hd = cf->head_dim, hv = cf->v_head_dim, nkv = cf->n_kv_head;
-    size_t kstride = (size_t)c->n_ctx * hd, vstride = (size_t)c->n_ctx * hv;
+    size_t kstride = (size_t)c->n_kpos * hd, vstride = (size_t)c->n_ctx * hv;
     for (int t = 0; t < T; t++)
         for (int h = 0; h < nkv; h++) {
+            int p = pos0 + t;
             const float *ks = c->kk + (size_t)t * nkv * hd + (size_t)h * hd;
             const float *vs = c->vv + (size_t)t * nkv * hv + (size_t)h * hv;
-            size_t ko = ((size_t)layer * nkv + h) * kstride + (size_t)(pos0 + t) * hd;
-            size_t vo = ((size_t)layer * nkv + h) * vstride + (size_t)(pos0 + t) * hv;
+            size_t ko = ((size_t)layer * nkv + h) * kstride + (size_t)(p / LF_KBLK) * hd * LF_KBLK +
+                        (size_t)(p % LF_KBLK);
+            size_t vo = ((size_t)layer * nkv + h) * vstride + (size_t)p * hv;
             if (c->kv_f16) {
                 uint16_t *kd = (uint16_t *)c->kc + ko, *vd = (uint16_t *)c->vc + vo;
                 for (int i = 0; i < hd; i++)
-                    kd[i] = lf_f32_to_f16(ks[i]);
+                    kd[(size_t)i * LF_KBLK] = lf_f32_to_f16(ks[i]);
                 for (int i = 0; i < hv; i++)
                     vd[i] = lf_f32_to_f16(vs[i]);
             } else {
-                memcpy((float *)c->kc + ko, ks, (size_t)hd * sizeof(float));
+                float *kd = (float *)c->kc + ko;
+                for (int i = 0; i < hd; i++)
+                    kd[(size_t)i * LF_KBLK] = ks[i];
                 memcpy((float *)c->vc + vo, vs, (size_t)hv * sizeof(float));
             }
         }
@@ -309,7 +306,9 @@ int lf_ctx_new(const lf_model *m, const lf_ctx_opts *o, lf_ctx **out, lf_err *er
     if (hdim < (size_t)cf->dim)
         hdim = (size_t)cf->dim;
     c->tokens = malloc((size_t)c->n_ctx * sizeof *c->tokens);
-    c->kc = malloc((size_t)cf->n_layer * cf->n_kv_head * c->n_ctx * cf->head_dim * esz);
+    c->n_kpos = (c->n_ctx + LF_KBLK - 1) / LF_KBLK * LF_KBLK;
+    /* zeroed: a partial K block is read whole (its unused lanes ignored) */
+    c->kc = calloc((size_t)cf->n_layer * cf->n_kv_head * c->n_kpos * cf->head_dim, esz);
     c->vc = malloc((size_t)cf->n_layer * cf->n_kv_head * c->n_ctx * cf->v_head_dim * esz);
     c->x = malloc(B * cf->dim * sizeof(float));
     c->h = malloc(B * hdim * sizeof(float));
@@ -320,7 +319,7 @@ int lf_ctx_new(const lf_model *m, const lf_ctx_opts *o, lf_ctx **out, lf_err *er
     c->f1 = malloc(B * cf->n_ff * sizeof(float));
     c->f2 = malloc(B * cf->n_ff * sizeof(float));
     c->rope = malloc(B * cf->head_dim * sizeof(float));
-    c->scores = malloc((size_t)lf_pool_size(c->pool) * c->n_ctx * sizeof(float));
+    c->scores = malloc((size_t)lf_pool_size(c->pool) * c->n_kpos * sizeof(float));
     if (!c->tokens || !c->kc || !c->vc || !c->x || !c->h || !c->q || !c->kk || !c->vv || !c->o ||
         !c->f1 || !c->f2 || !c->rope || !c->scores) {
         rc = lf_err_set(err, ENOMEM, "ctx: out of memory for a context of %d positions", c->n_ctx);

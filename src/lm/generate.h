@@ -68,8 +68,9 @@ int lf_generate(lf_ctx *c, const lf_tok *tok, const int32_t *prompt, size_t n_pr
 /* spec.c: the draft for copy-speculation. hist[0..n) is the sequence so
  * far (prompt, generated, and the pending token last). Finds the earlier
  * occurrence with the longest match (>= min_match, most recent on ties) of
- * hist's suffix and writes up to max tokens that followed it to draft.
- * Returns the draft length (0 when nothing matches). Pure. */
+ * hist's suffix and writes the max tokens that followed it to draft (past
+ * hist's end the copy repeats the matched period). Returns the draft length
+ * (0 when nothing matches). Pure. */
 int lf_spec_draft(const int32_t *hist, int n, int min_match, int max, int32_t *draft);
 
 #endif

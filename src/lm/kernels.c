@@ -123,6 +123,33 @@ static void ref_axpy_f16(float *y, float s, const uint16_t *x, int n)
         y[i] += s * lf_f16_to_f32(x[i]);
 }
 
+static void ref_attn_scores(const void *k, bool kf16, const float *q, int hd, int n, float scale,
+                            float *s)
+{
+    for (int p = 0; p < n; p++) {
+        size_t base = (size_t)(p / LF_KBLK) * hd * LF_KBLK + (size_t)(p % LF_KBLK);
+        float acc = 0.0f;
+        for (int d = 0; d < hd; d++) {
+            size_t at = base + (size_t)d * LF_KBLK;
+            float kv = kf16 ? lf_f16_to_f32(((const uint16_t *)k)[at]) : ((const float *)k)[at];
+            acc += q[d] * kv;
+        }
+        s[p] = acc * scale;
+    }
+}
+
+static void ref_attn_mix(const void *v, bool vf16, const float *w, int n, int hv, float *out)
+{
+    for (int i = 0; i < hv; i++)
+        out[i] = 0.0f;
+    for (int p = 0; p < n; p++)
+        for (int i = 0; i < hv; i++) {
+            size_t at = (size_t)p * hv + (size_t)i;
+            float x = vf16 ? lf_f16_to_f32(((const uint16_t *)v)[at]) : ((const float *)v)[at];
+            out[i] += w[p] * x;
+        }
+}
+
 static void ref_rmsnorm(float *y, const float *x, const float *w, int n, float eps)
 {
     float ss = 0.0f;
@@ -162,6 +189,8 @@ static const lf_kern ref_kern = {
     .dot_f16 = ref_dot_f16,
     .axpy_f32 = ref_axpy_f32,
     .axpy_f16 = ref_axpy_f16,
+    .attn_scores = ref_attn_scores,
+    .attn_mix = ref_attn_mix,
     .rmsnorm = ref_rmsnorm,
     .softmax = ref_softmax,
     .swiglu = ref_swiglu,

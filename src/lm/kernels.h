@@ -15,6 +15,7 @@
 #ifndef LF_LM_KERNELS_H
 #define LF_LM_KERNELS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -32,6 +33,9 @@ typedef struct lf_wmat {
     size_t row_bytes;
 } lf_wmat;
 
+/* Positions per block of the transposed K cache (attn_scores). */
+#define LF_KBLK 16
+
 typedef struct lf_kern {
     const char *name;
     /* y[t*ldy + o] = sum_i W[o][i] * x[t*ldx + i] for t in [0,T), o in [r0,r1). */
@@ -43,6 +47,15 @@ typedef struct lf_kern {
     /* y[i] += s * x[i]. */
     void (*axpy_f32)(float *y, float s, const float *x, int n);
     void (*axpy_f16)(float *y, float s, const uint16_t *x, int n);
+    /* Attention scores: s[p] = scale * sum_d q[d] * K[p][d] for p in [0, n).
+     * K is stored transposed in blocks of LF_KBLK positions: K[p][d] is at
+     * k[((p / LF_KBLK) * hd + d) * LF_KBLK + p % LF_KBLK], f16 when kf16;
+     * a partial last block is read whole (its extra lanes are ignored). */
+    void (*attn_scores)(const void *k, bool kf16, const float *q, int hd, int n, float scale,
+                        float *s);
+    /* out[i] = sum_p w[p] * V[p][i] for p in [0, n), V[p] at v + p * hv
+     * (f16 when vf16). */
+    void (*attn_mix)(const void *v, bool vf16, const float *w, int n, int hv, float *out);
     /* y[i] = x[i] / sqrt(mean(x^2) + eps) * w[i]; y may equal x. */
     void (*rmsnorm)(float *y, const float *x, const float *w, int n, float eps);
     /* In place: x[i] = exp(x[i] - max) / sum. */

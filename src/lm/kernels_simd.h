@@ -200,6 +200,73 @@ static void KFN(axpy_f16)(float *y, float s, const uint16_t *x, int n)
         y[i] += s * lf_f16_to_f32(x[i]);
 }
 
+/* Each score is one scalar chain over d in a vector lane: K blocks hold 16
+ * positions side by side, so q[d] is broadcast and no reduction is needed. */
+static void KFN(attn_scores)(const void *k, bool kf16, const float *q, int hd, int n, float scale,
+                             float *s)
+{
+    enum { NV = LF_KBLK / VL };
+    V sc = V_SET1(scale);
+    for (int p0 = 0; p0 < n; p0 += LF_KBLK) {
+        size_t base = (size_t)(p0 / LF_KBLK) * hd * LF_KBLK;
+        V acc[NV];
+        for (int j = 0; j < NV; j++)
+            acc[j] = V_ZERO();
+        if (kf16) {
+            const uint16_t *kb = (const uint16_t *)k + base;
+            for (int d = 0; d < hd; d++) {
+                V qd = V_SET1(q[d]);
+                for (int j = 0; j < NV; j++)
+                    acc[j] = V_FMA(qd, V_LOAD_F16(kb + (size_t)d * LF_KBLK + j * VL), acc[j]);
+            }
+        } else {
+            const float *kb = (const float *)k + base;
+            for (int d = 0; d < hd; d++) {
+                V qd = V_SET1(q[d]);
+                for (int j = 0; j < NV; j++)
+                    acc[j] = V_FMA(qd, V_LOAD(kb + (size_t)d * LF_KBLK + j * VL), acc[j]);
+            }
+        }
+        if (n - p0 >= LF_KBLK) {
+            for (int j = 0; j < NV; j++)
+                V_STORE(s + p0 + j * VL, V_MUL(acc[j], sc));
+        } else {
+            float tmp[LF_KBLK];
+            for (int j = 0; j < NV; j++)
+                V_STORE(tmp + j * VL, V_MUL(acc[j], sc));
+            memcpy(s + p0, tmp, (size_t)(n - p0) * sizeof(float));
+        }
+    }
+}
+
+/* Each output element is one chain over p; up to 4 vectors of the output
+ * stay in registers while the positions stream past. */
+static void KFN(attn_mix)(const void *v, bool vf16, const float *w, int n, int hv, float *out)
+{
+    int hvv = hv - hv % VL;
+    for (int c = 0; c < hvv; c += 4 * VL) {
+        int nv = (hvv - c) / VL < 4 ? (hvv - c) / VL : 4;
+        V acc[4] = {V_ZERO(), V_ZERO(), V_ZERO(), V_ZERO()};
+        for (int p = 0; p < n; p++) {
+            V wp = V_SET1(w[p]);
+            size_t at = (size_t)p * hv + (size_t)c;
+            for (int j = 0; j < nv; j++)
+                acc[j] = V_FMA(wp, vf16 ? V_LOAD_F16((const uint16_t *)v + at + j * VL)
+                                        : V_LOAD((const float *)v + at + j * VL), acc[j]);
+        }
+        for (int j = 0; j < nv; j++)
+            V_STORE(out + c + j * VL, acc[j]);
+    }
+    for (int i = hvv; i < hv; i++) {
+        float acc = 0.0f;
+        for (int p = 0; p < n; p++) {
+            size_t at = (size_t)p * hv + (size_t)i;
+            acc += w[p] * (vf16 ? lf_f16_to_f32(((const uint16_t *)v)[at]) : ((const float *)v)[at]);
+        }
+        out[i] = acc;
+    }
+}
+
 static void KFN(rmsnorm)(float *y, const float *x, const float *w, int n, float eps)
 {
     float r = 1.0f / sqrtf(KFN(dot_f32)(x, x, n) / (float)n + eps);

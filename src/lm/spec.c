@@ -37,10 +37,13 @@ int lf_spec_draft(const int32_t *hist, int n, int min_match, int max, int32_t *d
     }
     if (best_j < 0 || best_m < min_match)
         return 0;
-    int k = 0;
-    for (int i = best_j + 1; i < n && k < max; i++)
-        draft[k++] = hist[i];
-    return k;
+    /* copy what followed; past the end of hist the copy continues from the
+     * draft itself, so a repeating span of period n-1-best_j keeps going */
+    for (int i = 0; i < max; i++) {
+        int idx = best_j + 1 + i;
+        draft[i] = idx < n ? hist[idx] : draft[idx - n];
+    }
+    return max;
 }
 
 int lf_spec_decode(lf_gen_run *r, int32_t cur, lf_err *err)

@@ -30,11 +30,13 @@ static void test_draft(void **st)
         int32_t want[8];
     } cases[] = {
         /* suffix "1 2" occurred at 0..1, followed by 3 4 5 */
-        {{1, 2, 3, 4, 5, 9, 1, 2}, 8, 2, 8, 6, {3, 4, 5, 9, 1, 2}},
+        {{1, 2, 3, 4, 5, 9, 1, 2}, 8, 2, 8, 8, {3, 4, 5, 9, 1, 2, 3, 4}},
         {{1, 2, 3, 4, 5, 9, 1, 2}, 8, 2, 2, 2, {3, 4}},
         /* too short a match */
         {{1, 2, 3, 4, 5, 9, 7, 2}, 8, 2, 8, 0, {0}},
-        {{1, 2, 3, 4, 5, 9, 7, 2}, 8, 1, 8, 6, {3, 4, 5, 9, 7, 2}},
+        {{1, 2, 3, 4, 5, 9, 7, 2}, 8, 1, 8, 8, {3, 4, 5, 9, 7, 2, 3, 4}},
+        /* a run of one token: the period-1 copy goes on */
+        {{6, 7, 7, 7}, 4, 2, 5, 5, {7, 7, 7, 7, 7}},
         /* the longer match wins over the more recent one */
         {{7, 1, 2, 8, 0, 1, 2, 6, 7, 1, 2}, 11, 2, 3, 3, {8, 0, 1}},
         /* equal matches: the most recent */

@@ -203,6 +203,64 @@ static void test_vector_kernels(void **st)
     }
 }
 
+/* Attention kernels on the blocked K layout, f32 and f16, partial blocks. */
+static void test_attention_kernels(void **st)
+{
+    (void)st;
+    const lf_kern *ref = lf_kern_ref();
+    static const struct { int hd, n; } cases[] = {{16, 1}, {64, 37}, {128, 64}, {24, 100}};
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        int hd = cases[ci].hd, n = cases[ci].n, nb = (n + LF_KBLK - 1) / LF_KBLK;
+        size_t ksz = (size_t)nb * hd * LF_KBLK;
+        float *k = malloc(ksz * 4), *q = malloc(hd * 4), *sr = malloc(nb * LF_KBLK * 4),
+              *ss = malloc(nb * LF_KBLK * 4), *v = malloc((size_t)n * hd * 4), *or = malloc(hd * 4),
+              *os = malloc(hd * 4);
+        uint16_t *kh = malloc(ksz * 2), *vh = malloc((size_t)n * hd * 2);
+        for (size_t i = 0; i < ksz; i++) {
+            k[i] = frand();
+            kh[i] = lf_f32_to_f16(k[i]);
+        }
+        for (int i = 0; i < n * hd; i++) {
+            v[i] = frand();
+            vh[i] = lf_f32_to_f16(v[i]);
+        }
+        for (int i = 0; i < hd; i++)
+            q[i] = frand();
+        for (int f16 = 0; f16 < 2; f16++)
+            for (int t = 0; t < n_tables; t++) {
+                const void *kk = f16 ? (const void *)kh : (const void *)k;
+                const void *vv = f16 ? (const void *)vh : (const void *)v;
+                ref->attn_scores(kk, f16, q, hd, n, 0.25f, sr);
+                tables[t]->attn_scores(kk, f16, q, hd, n, 0.25f, ss);
+                for (int p = 0; p < n; p++) {
+                    double mag = 0;
+                    for (int d = 0; d < hd; d++)
+                        mag += fabs(q[d] * k[(size_t)(p / LF_KBLK) * hd * LF_KBLK + d * LF_KBLK + p % LF_KBLK]);
+                    assert_true(fabs(sr[p] - ss[p]) <= 1e-5 * 0.25 * mag + 1e-6);
+                }
+                for (int p = 0; p < n; p++)
+                    sr[p] = fabsf(frand());
+                ref->attn_mix(vv, f16, sr, n, hd, or);
+                tables[t]->attn_mix(vv, f16, sr, n, hd, os);
+                for (int i = 0; i < hd; i++) {
+                    double mag = 0;
+                    for (int p = 0; p < n; p++)
+                        mag += fabs(sr[p] * v[p * hd + i]);
+                    assert_true(fabs(or[i] - os[i]) <= 1e-5 * mag + 1e-6);
+                }
+            }
+        free(k);
+        free(q);
+        free(sr);
+        free(ss);
+        free(v);
+        free(or);
+        free(os);
+        free(kh);
+        free(vh);
+    }
+}
+
 static void test_f16_convert(void **st)
 {
     (void)st;
@@ -257,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_matmul_vs_ref),
         cmocka_unit_test(test_matmul_batch_invariant),
         cmocka_unit_test(test_vector_kernels),
+        cmocka_unit_test(test_attention_kernels),
         cmocka_unit_test(test_f16_convert),
         cmocka_unit_test(test_pool_split),
     };
