@@ -1,7 +1,7 @@
 #!/bin/bash
 # train_model.sh: trains the bundled model (models/llmfuse.gguf) in one device
 # call: builds with CUDA, regenerates the (seeded, so identical every time)
-# oracle dataset, trains with the committed tokenizer (models/tokenizer.gguf)
+# oracle dataset (DATA_SEED, default 1001), trains with the committed tokenizer (models/tokenizer.gguf)
 # until the time left in the call runs out, and leaves the exported model,
 # the checkpoint parts (resume with a second argument) and the log in $OUT.
 #
@@ -19,7 +19,7 @@ meson setup $B . -Dcuda=enabled -Dfuse=disabled -Dcurl=disabled -Dmicrohttpd=dis
   -Dtests=disabled -Dwerror=false --buildtype=release >$W/setup.log 2>&1 &&
   ninja -C $B >$W/ninja.log 2>&1 || { tail -30 $W/setup.log $W/ninja.log; exit 1; }
 echo "built at ${SECONDS}s"
-$B/llmfuse gen --oracle --seed 1001 --episodes 4000 --steps 64 --out $W/ds \
+$B/llmfuse gen --oracle --seed "${DATA_SEED:-1001}" --episodes 4000 --steps 64 --out $W/ds \
   --split train=0.98,val=0.02,test=0 --no-progress 2>&1 | tail -1
 wc -l $W/ds.train.jsonl $W/ds.val.jsonl
 LEFT=$(( 585 - SECONDS - 75 ))
