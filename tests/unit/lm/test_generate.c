@@ -98,7 +98,7 @@ static int setup(void **st)
         fprintf(stderr, "setup: %s\n", err.msg);
         return -1;
     }
-    lf_ctx_opts o = {.n_ctx = 1536, .threads = 2};
+    lf_ctx_opts o = {.n_ctx = 1536, .threads = 1}; /* threads: test_model */
     if (lf_ctx_new(fx->m, &o, &fx->c, &err))
         return -1;
     *st = fx;
@@ -150,7 +150,7 @@ static void test_spec_equals_greedy(void **st)
 {
     fixture *fx = *st;
     char *prompts[100];
-    int np = read_prompts(prompts, 24);
+    int np = read_prompts(prompts, 12);
     if (np < 0)
         skip();
     assert_true(np >= 10);
@@ -160,8 +160,8 @@ static void test_spec_equals_greedy(void **st)
         lf_ids ids = {0};
         lf_err err = {0};
         assert_int_equal(lf_tok_encode(fx->tok, prompts[i], strlen(prompts[i]), false, &ids), 0);
-        size_t n = ids.n < 1200 ? ids.n : 1200; /* keep valgrind runs short */
-        lf_gen_opts o = {.max_tokens = 96, .stops = stops, .n_stops = 1,
+        size_t n = ids.n < 700 ? ids.n : 700; /* keep valgrind runs short */
+        lf_gen_opts o = {.max_tokens = 80, .stops = stops, .n_stops = 1,
                          .eos = lf_tok_eos(fx->tok)};
         lf_ids a = {0}, b = {0};
         lf_buf ta, tb;
