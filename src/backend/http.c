@@ -6,7 +6,7 @@
  *             Contract `seed` unless opts->contract says otherwise (the
  *             original's servers serve models trained on its data).
  *   openai:   POST {"model", "prompt", "max_tokens", "temperature": 0,
- *             "stop": ["<END_FS>"]} to URL + "/v1/completions" (or
+ *             "stop": ["<END_FS>"] (for <W> ops only)} to URL + "/v1/completions" (or
  *             "/completions" after a "/v1"); Authorization: Bearer KEY;
  *             answer choices[0].text, usage.{prompt,completion}_tokens.
  *             Contract `none` unless opts->contract says otherwise.
@@ -218,7 +218,11 @@ out:
 
 /* ---- request and answer bodies ---- */
 
-static int render_body(http_backend *h, const lf_buf *prompt, size_t max_tokens, lf_buf *out)
+/* The OpenAI body asks the server to stop at <END_FS> only for a <W> op: a
+ * read answers file bytes, which may hold that text (the model ends them with
+ * its end-of-text token instead). */
+static int render_body(http_backend *h, const lf_buf *prompt, size_t max_tokens, bool write_op,
+                       lf_buf *out)
 {
     int rc = lf_buf_puts(out, "{\"prompt\":");
     if (rc == 0)
@@ -231,9 +235,8 @@ static int render_body(http_backend *h, const lf_buf *prompt, size_t max_tokens,
     if (rc == 0)
         rc = lf_json_write_str(out, h->model, strlen(h->model), false);
     if (rc == 0)
-        rc = lf_buf_printf(out,
-                           ",\"max_tokens\":%zu,\"temperature\":0,\"stop\":[\"<END_FS>\"]}",
-                           max_tokens);
+        rc = lf_buf_printf(out, ",\"max_tokens\":%zu,\"temperature\":0%s}", max_tokens,
+                           write_op ? ",\"stop\":[\"<END_FS>\"]" : "");
     return rc;
 }
 
@@ -306,7 +309,7 @@ static int http_complete(lf_backend *b, const lf_request *req, lf_buf *out,
         rc = lf_err_set(err, -rc, "%s: cannot wrap the prompt", kind_name(h->kind));
         goto out;
     }
-    rc = render_body(h, &prompt, req->max_tokens, &body);
+    rc = render_body(h, &prompt, req->max_tokens, lf_op_is_write(req->op->kind), &body);
     if (rc < 0) {
         rc = lf_err_set(err, -rc, "%s: cannot encode the request%s", kind_name(h->kind),
                         rc == -EILSEQ ? " (the prompt is not UTF-8)" : "");

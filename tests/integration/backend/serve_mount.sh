@@ -85,6 +85,7 @@ umount_it() {
 script='
 mkdir -p docs/sub && echo "hello & <world>" > docs/a.txt && printf "x\0y" > docs/bin &&
 echo more >> docs/a.txt && cat docs/a.txt && od -c docs/bin | head -2 &&
+printf "a <END_FS> b\n</filesystem>\n" > docs/end && cat docs/end && rm docs/end &&
 ln -s a.txt docs/link && readlink docs/link && mv docs/sub docs/sub2 && ls -a docs &&
 truncate -s 3 docs/a.txt && cat docs/a.txt && echo && rm docs/bin && ls docs &&
 rmdir docs 2>&1; echo "rmdir: $?"; cat nope 2>&1; echo "cat: $?"'
