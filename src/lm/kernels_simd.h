@@ -15,8 +15,8 @@
 
 #include <math.h>
 
-/* Loads VL weights of row type TYPE at element i as fp32. Q8_0 is
- * dequantised (d * q) before the FMA, so all types share one chain shape. */
+/* Loads VL weights of row type TYPE at element i as fp32 (Q8_0 as d * q;
+ * the matmul itself handles Q8_0 blocks whole, see tile). */
 static inline __attribute__((always_inline)) V KFN(wload)(lf_ggml_type type, const uint8_t *row,
                                                          int64_t i)
 {
@@ -65,6 +65,44 @@ KFN(tile)(lf_ggml_type type, int64_t n, const uint8_t *rows, size_t rb, const fl
 #pragma GCC unroll 8
         for (int t = 0; t < NT; t++)
             acc[r][t] = V_ZERO();
+    if (type == LF_GGML_Q8_0) { /* n % 32 == 0 (the loader checks) */
+        /* per block: s = sum q*x over the block, then acc += s * d: one
+         * dependent FMA per 32 weights, no per-element scaling */
+        enum { NB = LF_Q8_0_BLOCK / VL };
+        for (int64_t i = 0; i < n; i += LF_Q8_0_BLOCK) {
+            V xv[TT][NB];
+#pragma GCC unroll 8
+            for (int t = 0; t < NT; t++)
+#pragma GCC unroll 4
+                for (int j = 0; j < NB; j++)
+                    xv[t][j] = V_LOAD(x + (size_t)t * ldx + i + j * VL);
+#pragma GCC unroll 8
+            for (int r = 0; r < NR; r++) {
+                const uint8_t *blk = rows + (size_t)r * rb + (size_t)(i / LF_Q8_0_BLOCK) * LF_Q8_0_BYTES;
+                if (NT == 1 && (i % 64) == 0)
+                    __builtin_prefetch(blk + (size_t)NR * rb, 0, 0);
+                uint16_t dh;
+                memcpy(&dh, blk, 2);
+                V d = V_SET1(_mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(dh))));
+                V wq[NB];
+#pragma GCC unroll 4
+                for (int j = 0; j < NB; j++)
+                    wq[j] = V_LOAD_I8((const int8_t *)(blk + 2) + j * VL);
+#pragma GCC unroll 8
+                for (int t = 0; t < NT; t++) {
+                    V sv = V_MUL(wq[0], xv[t][0]);
+#pragma GCC unroll 4
+                    for (int j = 1; j < NB; j++)
+                        sv = V_FMA(wq[j], xv[t][j], sv);
+                    acc[r][t] = V_FMA(sv, d, acc[r][t]);
+                }
+            }
+        }
+        for (int r = 0; r < NR; r++)
+            for (int t = 0; t < NT; t++)
+                y[(size_t)t * ldy + (size_t)r] = V_REDUCE(acc[r][t]);
+        return;
+    }
     int64_t nv = n - n % VL;
     for (int64_t i = 0; i < nv; i += VL) {
         V xv[TT];
