@@ -70,6 +70,12 @@ typedef struct lf_backend_opts {
  * feature not compiled in, a model file that does not load). */
 int lf_backend_new(const char *name, const lf_backend_opts *opts, lf_backend **out,
                    lf_err *err);
+/* The bundled model (models/llmfuse.gguf in the source tree, or installed
+ * beside the binary under ../share/llmfuse/), or NULL when there is none.
+ * The string is per-thread static storage. This is what `llmfuse mount` and
+ * `llmfuse eval` use when no backend is named. */
+const char *lf_backend_bundled_model(void);
+
 /* Frees a backend; NULL is fine. */
 void lf_backend_free(lf_backend *b);
 

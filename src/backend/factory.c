@@ -1,7 +1,10 @@
 /* factory.c: lf_backend_new: a backend by name. Kept apart from backend.c
  * so code that only runs backends (the server's handler, its fuzz target)
  * does not pull in the engine or libcurl. */
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend/backend.h"
 #include "backend/backend_int.h"
@@ -37,4 +40,28 @@ void lf_backend_free(lf_backend *b)
 {
     if (b)
         b->vt->free(b);
+}
+
+const char *lf_backend_bundled_model(void)
+{
+    static __thread char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/models/llmfuse.gguf", LF_SOURCE_ROOT);
+    if (access(path, R_OK) == 0)
+        return path;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = 0;
+    static const char *const rel[] = {"../share/llmfuse/llmfuse.gguf", "../models/llmfuse.gguf"};
+    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", exe, rel[i]);
+        if (access(path, R_OK) == 0)
+            return path;
+    }
+    return NULL;
 }

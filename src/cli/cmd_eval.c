@@ -42,29 +42,6 @@ static void usage(FILE *f)
             "2 on bad usage.\n");
 }
 
-/* The bundled model's path if it exists (static storage), else NULL
- * (the same places `llmfuse mount` looks). */
-static const char *bundled_model(void)
-{
-    static char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/models/llmfuse.gguf", LF_SOURCE_ROOT);
-    if (access(path, R_OK) == 0)
-        return path;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            snprintf(path, sizeof path, "%s/../share/llmfuse/llmfuse.gguf", exe);
-            if (access(path, R_OK) == 0)
-                return path;
-        }
-    }
-    return NULL;
-}
-
 typedef struct progress {
     bool on;
     const char *what;
@@ -170,7 +147,7 @@ int lf_cmd_eval(int argc, char **argv)
     if (!backend && model && !url)
         backend = "local";
     if (!backend) {
-        model = bundled_model();
+        model = lf_backend_bundled_model();
         backend = model ? "local" : "oracle";
         fprintf(stderr, "llmfuse eval: no backend given: %s%s\n",
                 model ? "the bundled model " : "no bundled model, the oracle",

@@ -80,31 +80,6 @@ static char *absolute(const char *p)
     return r;
 }
 
-/* The bundled model's path if it exists (static storage), else NULL. */
-static const char *bundled_model(void)
-{
-    static char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/models/llmfuse.gguf", LF_SOURCE_ROOT);
-    if (access(path, R_OK) == 0)
-        return path;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            snprintf(path, sizeof path, "%s/../share/llmfuse/llmfuse.gguf", exe);
-            if (access(path, R_OK) == 0)
-                return path;
-            snprintf(path, sizeof path, "%s/../models/llmfuse.gguf", exe);
-            if (access(path, R_OK) == 0)
-                return path;
-        }
-    }
-    return NULL;
-}
-
 static int make_backend(lf_mount *m, void *ctx, lf_err *err)
 {
     const mount_args *a = ctx;
@@ -256,7 +231,7 @@ int lf_cmd_mount(int argc, char **argv)
     if (a.model)
         a.backend = "local";
     if (!a.backend) {
-        const char *bm = bundled_model();
+        const char *bm = lf_backend_bundled_model();
         if (bm) {
             a.backend = "local";
             a.model = bm;
