@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: mounts llmfuse with the bundled model (models/llmfuse.gguf)
-# or, until one ships, the oracle backend, and runs a short shell session on
-# it, printing each command, its output and the time it took.
+# or, without one, the oracle backend, and runs a short shell session on
+# it, printing each command, its output and the time it took, then the state
+# and any model answers the mount refused.
 # Usage: bash dev/demo.sh [extra mount options, e.g. --backend oracle]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,3 +46,9 @@ run 'ls -la'
 cd /
 printf '\nstate file after the session:\n'
 cat "$work/state.xml"; echo
+# a model's answer that is not a valid next state is refused (EIO) and the
+# state kept: say which, and why (the bundled model's limits: docs/MODEL.md)
+if grep -q 'refused (EIO)' "$work/mount.log"; then
+  printf '\nanswers the mount refused (EIO; the state was kept):\n'
+  grep -o '[a-z]*(.*refused (EIO): .*' "$work/mount.log" | sed -E 's/; answer .*//' | cut -c1-220
+fi
