@@ -7,8 +7,6 @@
  */
 #include "lm/gguf.h"
 
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +14,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/file.h"
 
 typedef struct wtensor {
     char *name;
@@ -419,51 +418,14 @@ static int emit(lf_gguf_writer *w, int fd)
 
 int lf_gguf_write(lf_gguf_writer *w, const char *path, lf_err *err)
 {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    char *dcopy = strdup(path);
-    int rc = 0, fd = -1;
-    if (!tmp || !dcopy) {
-        rc = lf_err_set(err, ENOMEM, "out of memory");
-        goto out;
+    lf_atomic a;
+    int rc = lf_atomic_open(&a, path, 0644, err);
+    if (rc)
+        return rc;
+    if ((rc = emit(w, a.fd))) {
+        rc = lf_err_set(err, -rc, "%s: write: %s", a.tmp, strerror(-rc));
+        lf_atomic_abort(&a);
+        return rc;
     }
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = lf_err_set(err, errno, "%s: cannot create temp file: %s", path, strerror(errno));
-        tmp[0] = 0;
-        goto out;
-    }
-    if ((rc = emit(w, fd))) {
-        rc = lf_err_set(err, -rc, "%s: write: %s", tmp, strerror(-rc));
-        goto out;
-    }
-    if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
-        rc = lf_err_set(err, errno, "%s: fsync: %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (close(fd) < 0) {
-        fd = -1;
-        rc = lf_err_set(err, errno, "%s: close: %s", tmp, strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path) < 0) {
-        rc = lf_err_set(err, errno, "%s: rename: %s", path, strerror(errno));
-        goto out;
-    }
-    tmp[0] = 0;
-    int dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp && tmp[0])
-        unlink(tmp);
-    free(tmp);
-    free(dcopy);
-    return rc;
+    return lf_atomic_commit(&a, err);
 }

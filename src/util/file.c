@@ -6,6 +6,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int lf_stream_read(FILE *f, size_t max, lf_buf *out, lf_err *err)
@@ -43,64 +44,93 @@ int lf_file_read(const char *path, size_t max, lf_buf *out, lf_err *err)
     return rc;
 }
 
-int lf_file_write_atomic(const char *path, const void *data, size_t n, lf_err *err)
+int lf_atomic_open(lf_atomic *a, const char *path, unsigned mode, lf_err *err)
 {
     size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    char *dcopy = strdup(path);
-    int rc = 0, fd = -1;
-    if (!tmp || !dcopy) {
-        rc = lf_err_set(err, ENOMEM, "out of memory");
+    a->fd = -1;
+    a->tmp = malloc(plen + 16);
+    a->path = strdup(path);
+    if (!a->tmp || !a->path) {
+        lf_atomic_abort(a);
+        return lf_err_set(err, ENOMEM, "out of memory");
+    }
+    snprintf(a->tmp, plen + 16, "%s.tmp.XXXXXX", path);
+    a->fd = mkstemp(a->tmp);
+    if (a->fd < 0) {
+        int e = errno;
+        a->tmp[0] = 0;
+        lf_atomic_abort(a);
+        return lf_err_set(err, e, "%s: cannot create temp file: %s", path, strerror(e));
+    }
+    if (fchmod(a->fd, (mode_t)mode) < 0) {
+        int e = errno;
+        lf_atomic_abort(a);
+        return lf_err_set(err, e, "%s: chmod: %s", path, strerror(e));
+    }
+    return 0;
+}
+
+void lf_atomic_abort(lf_atomic *a)
+{
+    if (a->fd >= 0)
+        close(a->fd);
+    if (a->tmp && a->tmp[0])
+        unlink(a->tmp);
+    free(a->tmp);
+    free(a->path);
+    a->fd = -1;
+    a->tmp = a->path = NULL;
+}
+
+int lf_atomic_commit(lf_atomic *a, lf_err *err)
+{
+    int rc = 0;
+    if (fsync(a->fd) < 0) {
+        rc = lf_err_set(err, errno, "%s: fsync: %s", a->tmp, strerror(errno));
         goto out;
     }
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = lf_err_set(err, errno, "%s: cannot create temp file: %s", path, strerror(errno));
-        tmp[0] = 0;
-        goto out;
-    }
-    const char *p = data;
-    size_t left = n;
-    while (left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = lf_err_set(err, errno, "%s: write: %s", tmp, strerror(errno));
-            goto out;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fsync(fd) < 0) {
-        rc = lf_err_set(err, errno, "%s: fsync: %s", tmp, strerror(errno));
-        goto out;
-    }
+    int fd = a->fd;
+    a->fd = -1;
     if (close(fd) < 0) {
-        fd = -1;
-        rc = lf_err_set(err, errno, "%s: close: %s", tmp, strerror(errno));
+        rc = lf_err_set(err, errno, "%s: close: %s", a->tmp, strerror(errno));
         goto out;
     }
-    fd = -1;
-    if (rename(tmp, path) < 0) {
-        rc = lf_err_set(err, errno, "%s: rename: %s", path, strerror(errno));
+    if (rename(a->tmp, a->path) < 0) {
+        rc = lf_err_set(err, errno, "%s: rename: %s", a->path, strerror(errno));
         goto out;
     }
-    tmp[0] = 0;
-    int dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY);
+    a->tmp[0] = 0;
+    int dfd = open(dirname(a->path), O_RDONLY | O_DIRECTORY);
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);
     }
 out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp && tmp[0])
-        unlink(tmp);
-    free(tmp);
-    free(dcopy);
+    lf_atomic_abort(a);
     return rc;
+}
+
+int lf_file_write_atomic(const char *path, const void *data, size_t n, lf_err *err)
+{
+    lf_atomic a;
+    int rc = lf_atomic_open(&a, path, 0600, err);
+    if (rc)
+        return rc;
+    const char *p = data;
+    size_t left = n;
+    while (left) {
+        ssize_t w = write(a.fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = lf_err_set(err, errno, "%s: write: %s", a.tmp, strerror(errno));
+            lf_atomic_abort(&a);
+            return rc;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    return lf_atomic_commit(&a, err);
 }
 
 int lf_file_getline(FILE *f, size_t max, lf_buf *out)
