@@ -14,6 +14,7 @@ static void usage(FILE *f)
             "usage: llmfuse gen [--oracle] [--seed N] [--episodes N] [--steps N]\n"
             "                   [--max-state-bytes N] [--weights op=w,...] [--out FILE]\n"
             "                   [--split train=0.9,val=0.05,test=0.05] [--stats] [--model GGUF]\n"
+            "                   [--names seed|mix|class=w,...] [--content seed|mix|class=w,...]\n"
             "                   [--verify-oracle] [--no-progress]\n"
             "  Episodes of shell-like commands on a growing tree; one JSONL row per\n"
             "  kernel call. Default: the reference filesystem mounted in a temporary\n"
@@ -23,7 +24,10 @@ static void usage(FILE *f)
             "  --max-state-bytes %d (two states fit a 4096-token context), stdout.\n"
             "  --split writes FILE.train.jsonl, FILE.val.jsonl, FILE.test.jsonl (by episode).\n"
             "  ops for --weights: mkdir touch write read rm rmdir chmod chown ls readlink\n"
-            "  truncate rename symlink append cp rmr\n",
+            "  truncate rename symlink append cp rmr\n"
+            "  --names classes: seed random real odd (default mix 30,35,20,15; seed: the\n"
+            "  original's vocabularies only). --content classes: template text echo binary\n"
+            "  (default mix 30,38,22,10; seed: templates and the old sizes only).\n",
             LF_GEN_MAX_STATE);
 }
 
@@ -103,6 +107,12 @@ int lf_cmd_gen(int argc, char **argv)
             i++;
         } else if (v && !strcmp(a, "--weights")) {
             o.weights = v;
+            i++;
+        } else if (v && !strcmp(a, "--names")) {
+            o.names = v;
+            i++;
+        } else if (v && !strcmp(a, "--content")) {
+            o.content = v;
             i++;
         } else if (v && !strcmp(a, "--out")) {
             o.rows.out = v;

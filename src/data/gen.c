@@ -55,6 +55,10 @@ int lf_gen_run(const lf_gen_opts *o, lf_err *err)
     int rc = 0;
     if (o->weights && (rc = lf_workload_set_weights(&wl, o->weights, err)))
         return rc;
+    if (o->names && (rc = lf_workload_set_mix(&wl, false, o->names, err)))
+        return rc;
+    if (o->content && (rc = lf_workload_set_mix(&wl, true, o->content, err)))
+        return rc;
 #if !LF_HAVE_FUSE
     if (!o->oracle)
         return lf_err_set(err, ENOSYS, "kernel mode needs FUSE support (built without libfuse3); "

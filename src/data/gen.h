@@ -31,6 +31,8 @@ typedef struct lf_gen_opts {
     unsigned steps;           /* rows per episode */
     size_t max_state;
     const char *weights;      /* "op=w,..." or NULL */
+    const char *names;        /* name mix: "seed", "mix", "class=w,..."; NULL = mix */
+    const char *content;      /* content mix, the same forms; NULL = mix */
     bool oracle;              /* oracle mode (no mount) */
     bool progress;            /* progress bar on stderr */
     lf_rows_opts rows;

@@ -47,6 +47,8 @@ void lf_workload_init(lf_workload *w, uint64_t seed, size_t max_state)
     memcpy(w->weights, lf_wl_default_weights, sizeof w->weights);
     w->max_state = max_state;
     w->fail_per_mille = 125;
+    memcpy(w->name_mix, lf_wl_default_name_mix, sizeof w->name_mix);
+    memcpy(w->body_mix, lf_wl_default_body_mix, sizeof w->body_mix);
 }
 
 int lf_workload_set_weights(lf_workload *w, const char *spec, lf_err *err)

@@ -67,9 +67,32 @@ typedef struct lf_cmd {
 
 void lf_cmd_free(lf_cmd *c);   /* frees the calls; the struct is reusable */
 
+/* Name classes (names.c, mix.c): the original's vocabularies (seed), random
+ * strings of 1-24 characters with or without an extension, real-world names
+ * (README.md, Makefile, d1, ...), and names with spaces, punctuation and
+ * non-ASCII UTF-8 (é, ß, CJK, emoji). All are representable (§3). */
+typedef enum {
+    LF_NAME_SEED, LF_NAME_RANDOM, LF_NAME_REAL, LF_NAME_ODD, LF_NAME__COUNT
+} lf_name_class;
+
+/* Content classes of written bytes (mix.c): the per-extension templates
+ * (content.c, keyed by path), random text (words, identifiers, numbers,
+ * punctuation, lines of random length), echo-like strings, binary (random
+ * bytes or base64 text). */
+typedef enum {
+    LF_BODY_TEMPLATE, LF_BODY_TEXT, LF_BODY_ECHO, LF_BODY_BINARY, LF_BODY__COUNT
+} lf_body_class;
+
+extern const unsigned lf_wl_default_name_mix[LF_NAME__COUNT];
+extern const unsigned lf_wl_default_body_mix[LF_BODY__COUNT];
+const char *lf_wl_name_class_name(lf_name_class c);
+const char *lf_wl_body_class_name(lf_body_class c);
+
 typedef struct lf_workload {
     lf_rng rng;
     unsigned weights[LF_WL__COUNT];
+    unsigned name_mix[LF_NAME__COUNT];  /* only seed > 0: the old workload exactly */
+    unsigned body_mix[LF_BODY__COUNT];  /* only template > 0: the old contents and sizes exactly */
     size_t max_state;      /* soft cap on the serialised state (bytes) */
     unsigned fail_per_mille;  /* target share of failing rows, in 1/1000 */
     uint64_t rows, err_rows;  /* fed back by the generator (lf_workload_count) */
@@ -83,6 +106,15 @@ const char *lf_wl_label_name(lf_wl_label l);
 void lf_workload_init(lf_workload *w, uint64_t seed, size_t max_state);
 /* Parses "op=w,op=w" into w->weights (names of lf_wl_label_name). */
 int lf_workload_set_weights(lf_workload *w, const char *spec, lf_err *err);
+/* Sets the name mix (content = false) or the content mix (true) from
+ * "seed" (names: the original vocabularies only; content: the templates and
+ * the old write/truncate sizes only), "mix" (the defaults) or
+ * "class=w,..." (classes of lf_wl_name_class_name / lf_wl_body_class_name,
+ * unnamed ones 0). Returns 0 or -EINVAL with err filled. */
+int lf_workload_set_mix(lf_workload *w, bool content, const char *spec, lf_err *err);
+/* True when the content mix is the old one (templates only, old sizes). */
+bool lf_workload_seed_content(const lf_workload *w);
+
 /* Feeds back one produced row (failed: its answer was an error). */
 void lf_workload_count(lf_workload *w, bool failed);
 
@@ -103,8 +135,20 @@ long long lf_wl_fh_alloc(const long long held[LF_WL_SLOTS]);
  * op's strings are copies (free with lf_op_free). -EINVAL for CLOSE. */
 int lf_call_op(const lf_call *call, unsigned mode_type, lf_op *op);
 
-/* Name generators (exposed for the unit tests). */
+/* Name generators (exposed for the unit tests): the seed class, one class,
+ * and the workload's mix (draws the class from w->rng unless the mix has
+ * the seed class only). Return 0 or -ENOMEM. */
 int lf_wl_file_name(lf_rng *r, lf_buf *out);
 int lf_wl_dir_name(lf_rng *r, lf_buf *out);
+int lf_wl_name_of(lf_rng *r, lf_name_class c, bool is_dir, lf_buf *out);
+int lf_wl_name(lf_workload *w, bool is_dir, lf_buf *out);
+
+/* Appends a body of class c (not LF_BODY_TEMPLATE) of at most max bytes
+ * (> 0) to out, from r. Text never cuts a UTF-8 sequence. Returns 0 or
+ * -ENOMEM. */
+int lf_wl_body_of(lf_rng *r, lf_body_class c, size_t max, lf_buf *out);
+/* Draws a content class from the workload's mix (no draw when the mix is
+ * the seed one: returns LF_BODY_TEMPLATE). */
+lf_body_class lf_wl_body_class(lf_workload *w);
 
 #endif

@@ -23,7 +23,7 @@ static int cmd_mkdir(wl_plan *p)
             c->mode = lf_wlp_new_dir_mode(p);
         if (i + 1 < depth) {
             lf_buf_reset(&p->tmp);
-            if (lf_wl_dir_name(&p->w->rng, &p->tmp)) {
+            if (lf_wl_name(p->w, true, &p->tmp)) {
                 p->rc = -ENOMEM;
                 break;
             }
@@ -121,9 +121,21 @@ static int cmd_write(wl_plan *p)
         lf_call *w = lf_wlp_add(p, LF_CALL_WRITE, strdup(path));
         if (w) {
             w->slot = 0;
-            w->offset = (long long)lf_rng_below(&p->w->rng, f->size + 33);
-            lf_wlp_set_content(p, w, path, (unsigned)lf_rng_range(&p->w->rng, 4, 9),
-                        (size_t)lf_rng_range(&p->w->rng, 8, 60));
+            lf_rng *g = &p->w->rng;
+            size_t max;
+            if (lf_workload_seed_content(p->w)) {
+                w->offset = (long long)lf_rng_below(g, f->size + 33);
+                max = (size_t)lf_rng_range(g, 8, 60);
+            } else {
+                /* inside, at the end, or past it (a hole of up to 200) */
+                unsigned q = (unsigned)lf_rng_below(g, 100);
+                w->offset = q < 60 ? (long long)lf_rng_below(g, f->size + 1)
+                          : q < 80 ? (long long)f->size
+                                   : (long long)(f->size + (uint64_t)lf_rng_range(g, 1, lf_rng_pct(g, 70) ? 16 : 200));
+                max = (size_t)(lf_rng_pct(g, 50) ? lf_rng_range(g, 1, 24) : lf_rng_range(g, 25, 300));
+            }
+            unsigned variant = (unsigned)lf_rng_range(g, 4, 9);   /* after max, as before */
+            lf_wlp_set_content(p, w, path, variant, max);
             if (!w->len)
                 p->cmd->n--, free(w->path), free(w->data);
         }
@@ -160,8 +172,16 @@ static int cmd_append(wl_plan *p)
         if (w) {
             w->slot = 0;
             w->offset = -1;
-            lf_wlp_set_content(p, w, path, (unsigned)lf_rng_range(&p->w->rng, 10, 99),
-                        (size_t)lf_rng_range(&p->w->rng, 12, 120));
+            lf_rng *r = &p->w->rng;
+            /* the old workload drew max before the variant (GCC evaluates
+             * arguments right to left); keep that order */
+            unsigned q = lf_workload_seed_content(p->w) ? 100 : (unsigned)lf_rng_below(r, 100);
+            size_t max = q < 35 ? (size_t)lf_rng_range(r, 1, 20)
+                       : q < 80 ? (size_t)lf_rng_range(r, 21, 120)
+                       : q < 100 ? (size_t)lf_rng_range(r, 121, 400)
+                                 : (size_t)lf_rng_range(r, 12, 120);
+            unsigned variant = (unsigned)lf_rng_range(r, 10, 99);
+            lf_wlp_set_content(p, w, path, variant, max);
             if (!w->len)
                 p->cmd->n--, free(w->path), free(w->data);
         }
@@ -327,7 +347,7 @@ static char *plan_symlink(wl_plan *p)
         content = lf_wlp_abspath(t);
     } else {
         lf_buf_reset(&p->tmp);
-        lf_wl_file_name(&p->w->rng, &p->tmp);
+        lf_wl_name(p->w, false, &p->tmp);
         content = strdup(p->tmp.data);
     }
     lf_call *c = lf_wlp_add(p, LF_CALL_SYMLINK, path);
@@ -362,7 +382,18 @@ static int cmd_truncate(wl_plan *p, bool shrink_only)
         return -ENOMEM;
     unsigned r = (unsigned)lf_rng_below(&p->w->rng, 100);
     uint64_t len;
-    if (r < 20 || f->size == 0)
+    if (!lf_workload_seed_content(p->w)) {
+        /* 0, any smaller size, the same size, or larger by 1 to 400 */
+        lf_rng *g = &p->w->rng;
+        if (r < 12 || (f->size == 0 && shrink_only))
+            len = 0;
+        else if ((r < 60 || shrink_only) && f->size)
+            len = lf_rng_below(g, f->size);
+        else if (r < 66)
+            len = f->size;
+        else
+            len = f->size + (uint64_t)lf_rng_range(g, 1, lf_rng_pct(g, 60) ? 32 : 400);
+    } else if (r < 20 || f->size == 0)
         len = shrink_only || lf_rng_pct(&p->w->rng, 50) ? 0 : lf_rng_range(&p->w->rng, 1, 100);
     else if (r < 70 || shrink_only)
         len = lf_rng_below(&p->w->rng, f->size);

@@ -66,7 +66,7 @@ char *lf_wlp_fresh_name(wl_plan *p, const lf_node *dir, bool is_dir)
 {
     for (int tries = 0; tries < 8; tries++) {
         lf_buf_reset(&p->tmp);
-        if ((is_dir ? lf_wl_dir_name : lf_wl_file_name)(&p->w->rng, &p->tmp))
+        if (lf_wl_name(p->w, is_dir, &p->tmp))
             return NULL;
         if (!dir || !lf_node_find_child(dir, p->tmp.data))
             return strdup(p->tmp.data);
@@ -122,7 +122,9 @@ void lf_wlp_set_content(wl_plan *p, lf_call *c, const char *key, unsigned varian
         return;
     lf_buf b;
     lf_buf_init(&b, 0);
-    int rc = lf_content_make(key, variant, max, &b);
+    lf_body_class k = lf_wl_body_class(p->w);
+    int rc = k == LF_BODY_TEMPLATE ? lf_content_make(key, variant, max, &b)
+                                   : lf_wl_body_of(&p->w->rng, k, max ? max : LF_CONTENT_MAX, &b);
     if (rc) {
         p->rc = rc;
         lf_buf_free(&b);

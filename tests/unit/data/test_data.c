@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +151,138 @@ static void test_names(void **st)
         lf_buf_free(&b);
     }
     assert_in_range(odd, 20, 400);   /* some variety beyond the original's shapes */
+}
+
+/* The wide name mix: every class occurs, every name is representable (valid
+ * UTF-8, no control bytes, no '/', not "." or "..", under NAME_MAX), and
+ * the mix holds random, real-world and non-ASCII names. */
+static void test_name_mix(void **st)
+{
+    (void)st;
+    lf_workload w;
+    lf_workload_init(&w, 5, 6000);
+    for (int c = 0; c < LF_NAME__COUNT; c++)
+        assert_true(w.name_mix[c] > 0);    /* the default draws every class */
+    int nonascii = 0, space = 0, noext = 0, real = 0, longish = 0, upper = 0;
+    for (int i = 0; i < 20000; i++) {
+        lf_buf b;
+        lf_buf_init(&b, 0);
+        bool dir = i % 3 == 0;
+        assert_int_equal(lf_wl_name(&w, dir, &b), 0);
+        assert_true(b.len > 0 && b.len <= 255);
+        assert_null(strchr(b.data, '/'));
+        assert_int_equal(strlen(b.data), b.len);
+        assert_true(strcmp(b.data, ".") && strcmp(b.data, ".."));
+        assert_false(lf_text_needs_base64(b.data, b.len));
+        for (size_t k = 0; k < b.len; k++) {
+            unsigned char ch = (unsigned char)b.data[k];
+            nonascii += ch >= 0x80 && (k == 0 || (unsigned char)b.data[k - 1] < 0x80);
+            upper += ch >= 'A' && ch <= 'Z';
+        }
+        space += strchr(b.data, ' ') != NULL;
+        noext += !dir && !strchr(b.data, '.');
+        real += !strcmp(b.data, "README.md") || !strcmp(b.data, "d1") || !strcmp(b.data, "hello.txt");
+        longish += b.len >= 17 && !strchr(b.data, '.');
+        lf_buf_free(&b);
+    }
+    assert_true(nonascii > 500);
+    assert_true(space > 300);
+    assert_true(noext > 1000);
+    assert_true(real > 5);
+    assert_true(longish > 100);
+    assert_true(upper > 1000);
+    /* each class on its own, and the seed class is the old generator */
+    for (int c = 0; c < LF_NAME__COUNT; c++) {
+        lf_rng r1, r2;
+        lf_rng_seed(&r1, 9);
+        lf_rng_seed(&r2, 9);
+        for (int i = 0; i < 500; i++) {
+            lf_buf a, b;
+            lf_buf_init(&a, 0);
+            lf_buf_init(&b, 0);
+            assert_int_equal(lf_wl_name_of(&r1, (lf_name_class)c, i & 1, &a), 0);
+            assert_false(lf_text_needs_base64(a.data, a.len));
+            assert_true(a.len > 0 && !strchr(a.data, '/'));
+            if (c == LF_NAME_SEED) {
+                assert_int_equal((i & 1 ? lf_wl_dir_name : lf_wl_file_name)(&r2, &b), 0);
+                assert_string_equal(a.data, b.data);
+            }
+            lf_buf_free(&a);
+            lf_buf_free(&b);
+        }
+    }
+    /* --names seed draws no class: the old rng stream */
+    lf_workload s;
+    lf_workload_init(&s, 5, 6000);
+    lf_err e;
+    assert_int_equal(lf_workload_set_mix(&s, false, "seed", &e), 0);
+    lf_rng r;
+    lf_rng_seed(&r, 5);
+    for (int i = 0; i < 200; i++) {
+        lf_buf a, b;
+        lf_buf_init(&a, 0);
+        lf_buf_init(&b, 0);
+        assert_int_equal(lf_wl_name(&s, false, &a), 0);
+        assert_int_equal(lf_wl_file_name(&r, &b), 0);
+        assert_string_equal(a.data, b.data);
+        lf_buf_free(&a);
+        lf_buf_free(&b);
+    }
+    assert_int_equal(lf_workload_set_mix(&s, false, "random=1,odd=2", &e), 0);
+    assert_int_equal(s.name_mix[LF_NAME_SEED], 0);
+    assert_int_equal(s.name_mix[LF_NAME_ODD], 2);
+    assert_int_equal(lf_workload_set_mix(&s, false, "bogus=1", &e), -EINVAL);
+    assert_int_equal(lf_workload_set_mix(&s, true, "seed=0", &e), -EINVAL);
+    assert_int_equal(lf_workload_set_mix(&s, true, "mix", &e), 0);
+    assert_false(lf_workload_seed_content(&s));
+    assert_int_equal(lf_workload_set_mix(&s, true, "seed", &e), 0);
+    assert_true(lf_workload_seed_content(&s));
+}
+
+/* The content mix: every class is drawn; bodies respect max; text never
+ * cuts UTF-8 and needs no base64 unless binary; binary bodies mostly do. */
+static void test_body_mix(void **st)
+{
+    (void)st;
+    lf_workload w;
+    lf_workload_init(&w, 6, 6000);
+    unsigned seen[LF_BODY__COUNT] = {0};
+    for (int i = 0; i < 4000; i++)
+        seen[lf_wl_body_class(&w)]++;
+    for (int c = 0; c < LF_BODY__COUNT; c++)
+        assert_true(seen[c] > 100);
+    lf_rng r;
+    lf_rng_seed(&r, 3);
+    int bin_b64 = 0, nonascii = 0, multiline = 0, no_nl = 0, hello = 0, longb = 0, shortb = 0;
+    for (int i = 0; i < 3000; i++) {
+        lf_body_class c = (lf_body_class)(1 + i % 3);
+        size_t max = i % 7 == 0 ? (size_t)(1 + i % 40) : LF_CONTENT_MAX;
+        lf_buf b;
+        lf_buf_init(&b, 0);
+        assert_int_equal(lf_wl_body_of(&r, c, max, &b), 0);
+        assert_true(b.len <= max);
+        bool b64 = lf_text_needs_base64(b.data, b.len);
+        if (c != LF_BODY_BINARY) {
+            assert_false(b64);   /* valid UTF-8, no control bytes but tab/LF/CR */
+            for (size_t k = 0; k < b.len; k++)
+                nonascii += (unsigned char)b.data[k] >= 0x80;
+            multiline += b.len && memchr(b.data, '\n', b.len - 1) != NULL;
+            no_nl += b.len && b.data[b.len - 1] != '\n';
+            hello += b.len >= 5 && !memcmp(b.data, "hello", 5);
+            longb += b.len > 250;
+            shortb += b.len > 0 && b.len < 20;
+        } else {
+            bin_b64 += b64;
+        }
+        lf_buf_free(&b);
+    }
+    assert_true(bin_b64 > 300);
+    assert_true(nonascii > 100);
+    assert_true(multiline > 200);
+    assert_true(no_nl > 100);
+    assert_true(hello > 10);
+    assert_true(longb > 50);
+    assert_true(shortb > 100);
 }
 
 static void test_fh_alloc(void **st)
@@ -337,7 +470,8 @@ int main(void)
         cmocka_unit_test(test_content),   cmocka_unit_test(test_names),
         cmocka_unit_test(test_fh_alloc),  cmocka_unit_test(test_weights),
         cmocka_unit_test(test_call_op),   cmocka_unit_test(test_plan),
-        cmocka_unit_test(test_gen_oracle),
+        cmocka_unit_test(test_gen_oracle), cmocka_unit_test(test_name_mix),
+        cmocka_unit_test(test_body_mix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
