@@ -120,8 +120,9 @@ static int random_name(lf_rng *r, bool is_dir, lf_buf *out)
             rc = lf_buf_printf(out, ".%s", LF_RNG_PICK(r, COMMON_EXT));
         } else {
             rc = lf_buf_putc(out, '.');
+            const char *set = lf_rng_pct(r, 70) ? LOWER : ALNUM;
             if (!rc)
-                rc = rand_chars(r, lf_rng_pct(r, 70) ? LOWER : ALNUM, (size_t)lf_rng_range(r, 1, 5), out);
+                rc = rand_chars(r, set, (size_t)lf_rng_range(r, 1, 5), out);
         }
     }
     return rc;
@@ -399,8 +400,10 @@ static int text_body(lf_rng *r, size_t max, lf_buf *out)
                 long a = lf_rng_range(r, 0, 999);
                 snprintf(tmp, sizeof tmp, "%ld.%02ld", a, lf_rng_range(r, 0, 99));
             }
-            else
-                snprintf(tmp, sizeof tmp, "0x%llx", (unsigned long long)lf_rng_next(r) >> lf_rng_range(r, 16, 60));
+            else {
+                unsigned long long x = (unsigned long long)lf_rng_next(r);
+                snprintf(tmp, sizeof tmp, "0x%llx", x >> lf_rng_range(r, 16, 60));
+            }
             s = tmp;
         } else {
             if (on_line && add(out, start, max, LF_RNG_PICK(r, PUNCT), &rc))
