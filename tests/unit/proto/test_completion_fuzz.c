@@ -15,25 +15,7 @@
 
 #include "util/json.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void run(const char *s, size_t n)
-{
-    uint8_t *c = malloc(n ? n : 1);
-    assert_non_null(c);
-    memcpy(c, s, n);
-    LLVMFuzzerTestOneInput(c, n);
-    free(c);
-}
-
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static uint64_t next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+#include "../fuzz_driver.h"
 
 static const char *const tokens[] = {
     "<END_FS>", "\n", "ERROR: ", "ENOENT", "\"", "\\u00e9", "\\ud800", "[", "]", ",", ".",
@@ -42,41 +24,9 @@ static const char *const tokens[] = {
 
 static void mutate_and_run(const char *s, size_t n, int rounds)
 {
-    char *m = malloc(n + 512);
-    assert_non_null(m);
-    for (int r = 0; r < rounds; r++) {
-        size_t len = n;
-        memcpy(m, s, n);
-        int edits = 1 + (int)(next() % 3);
-        for (int e = 0; e < edits; e++) {
-            size_t at = len > 1 ? 1 + (size_t)(next() % (len - 1)) : len;
-            switch (next() % 3) {
-            case 0:
-                if (at < len)
-                    m[at] = (char)next();
-                break;
-            case 1: {
-                size_t k = 1 + (size_t)(next() % 16);
-                if (at + k > len)
-                    k = len - at;
-                memmove(m + at, m + at + k, len - at - k);
-                len -= k;
-                break;
-            }
-            default: {
-                const char *t = tokens[next() % (sizeof tokens / sizeof tokens[0])];
-                size_t k = t[0] ? strlen(t) : 1;
-                if (len + k > n + 500)
-                    break;
-                memmove(m + at + k, m + at, len - at);
-                memcpy(m + at, t, k);
-                len += k;
-            }
-            }
-        }
-        run(m, len);
-    }
-    free(m);
+    static lf_mutator mu = {0x9E3779B97F4A7C15ull, tokens,
+                            sizeof tokens / sizeof tokens[0], 1, 16, 500, false};
+    lf_fuzz_mutate_and_run(&mu, s, n, rounds);
 }
 
 static void test_fixed(void **state)
@@ -95,7 +45,7 @@ static void test_fixed(void **state)
     };
 #undef L
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        run(t[i].s, t[i].n);
+        lf_fuzz_run(t[i].s, t[i].n);
 }
 
 static void test_seed_completions(void **state)
@@ -120,7 +70,7 @@ static void test_seed_completions(void **state)
         assert_non_null(buf);
         buf[0] = kind;
         memcpy(buf + 1, c, clen);
-        run(buf, clen + 1);
+        lf_fuzz_run(buf, clen + 1);
         mutate_and_run(buf, clen + 1, 20);
         free(buf);
         lf_json_free(j);

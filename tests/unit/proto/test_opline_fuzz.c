@@ -14,25 +14,7 @@
 
 #include "util/json.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void run(const char *s, size_t n)
-{
-    uint8_t *c = malloc(n ? n : 1);
-    assert_non_null(c);
-    memcpy(c, s, n);
-    LLVMFuzzerTestOneInput(c, n);
-    free(c);
-}
-
-static uint64_t rng = 0x2545F4914F6CDD1Dull;
-static uint64_t next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+#include "../fuzz_driver.h"
 
 static const char *const tokens[] = {
     "'", "\"", "\\", "\\x", "\\u", "\\U", "\\n", "\n", "\r", ")", "(", ", ",
@@ -42,41 +24,9 @@ static const char *const tokens[] = {
 
 static void mutate_and_run(const char *s, size_t n, int rounds)
 {
-    char *m = malloc(n + 512);
-    assert_non_null(m);
-    for (int r = 0; r < rounds; r++) {
-        size_t len = n;
-        memcpy(m, s, n);
-        int edits = 1 + (int)(next() % 3);
-        for (int e = 0; e < edits; e++) {
-            size_t at = len ? (size_t)(next() % len) : 0;
-            switch (next() % 3) {
-            case 0:
-                if (len)
-                    m[at] = (char)next();
-                break;
-            case 1: {
-                size_t k = 1 + (size_t)(next() % 8);
-                if (at + k > len)
-                    k = len - at;
-                memmove(m + at, m + at + k, len - at - k);
-                len -= k;
-                break;
-            }
-            default: {
-                const char *t = tokens[next() % (sizeof tokens / sizeof tokens[0])];
-                size_t k = t[0] ? strlen(t) : 1;
-                if (len + k > n + 500)
-                    break;
-                memmove(m + at + k, m + at, len - at);
-                memcpy(m + at, t, k);
-                len += k;
-            }
-            }
-        }
-        run(m, len);
-    }
-    free(m);
+    static lf_mutator mu = {0x2545F4914F6CDD1Dull, tokens,
+                            sizeof tokens / sizeof tokens[0], 0, 8, 500, false};
+    lf_fuzz_mutate_and_run(&mu, s, n, rounds);
 }
 
 static void test_fixed(void **state)
@@ -104,8 +54,8 @@ static void test_fixed(void **state)
     };
 #undef L
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
-        run(lines[i].s, lines[i].n);
-    run("", 0);
+        lf_fuzz_run(lines[i].s, lines[i].n);
+    lf_fuzz_run("", 0);
 }
 
 static void test_seed_lines(void **state)
@@ -127,7 +77,7 @@ static void test_seed_lines(void **state)
         const char *sep = strstr(p, "\n---\n");
         assert_non_null(sep);
         size_t n = (size_t)(sep - p) - 4;
-        run(p + 4, n);
+        lf_fuzz_run(p + 4, n);
         mutate_and_run(p + 4, n, 60);
         lf_json_free(j);
     }

@@ -15,26 +15,7 @@
 #include "util/file.h"
 #include "util/json.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void run(const char *s, size_t n)
-{
-    /* a private copy, so reads past the end are caught by ASan/valgrind */
-    uint8_t *c = malloc(n ? n : 1);
-    assert_non_null(c);
-    memcpy(c, s, n);
-    LLVMFuzzerTestOneInput(c, n);
-    free(c);
-}
-
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static uint64_t next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+#include "../fuzz_driver.h"
 
 static const char *const tokens[] = {
     "<", ">", "/>", "&", "&amp;", "&#13;", "&#x0;", "&#1;", "\"", "'", "</body>", "<body>",
@@ -44,44 +25,9 @@ static const char *const tokens[] = {
 
 static void mutate_and_run(const char *s, size_t n, int rounds)
 {
-    char *m = malloc(n + 256);
-    assert_non_null(m);
-    for (int r = 0; r < rounds; r++) {
-        size_t len = n;
-        memcpy(m, s, n);
-        int edits = 1 + (int)(next() % 3);
-        for (int e = 0; e < edits && len > 0; e++) {
-            size_t at = (size_t)(next() % len);
-            switch (next() % 4) {
-            case 0: /* flip a byte */
-                m[at] = (char)next();
-                break;
-            case 1: /* delete a span */ {
-                size_t k = 1 + (size_t)(next() % 16);
-                if (k > len - at)
-                    k = len - at;
-                memmove(m + at, m + at + k, len - at - k);
-                len -= k;
-                break;
-            }
-            case 2: /* insert a token */ {
-                const char *t = tokens[next() % (sizeof tokens / sizeof tokens[0])];
-                size_t k = strlen(t);
-                if (len + k > n + 255)
-                    break;
-                memmove(m + at + k, m + at, len - at);
-                memcpy(m + at, t, k);
-                len += k;
-                break;
-            }
-            default: /* truncate */
-                len = at;
-                break;
-            }
-        }
-        run(m, len);
-    }
-    free(m);
+    static lf_mutator mu = {0x9E3779B97F4A7C15ull, tokens,
+                            sizeof tokens / sizeof tokens[0], 0, 16, 255, true};
+    lf_fuzz_mutate_and_run(&mu, s, n, rounds);
 }
 
 static void test_fixed_inputs(void **unused)
@@ -94,7 +40,7 @@ static void test_fixed_inputs(void **unused)
         "<filesystem><directory path=\"/\" name=\"/\" mode=\"755\" owner=\"r\" group=\"r\" mtime=\"m\"><file path=\"f\" name=\"f\" mode=\"644\" owner=\"r\" group=\"r\" mtime=\"m\" size=\"1\"><body encoding=\"base64\">fw==</body></file></directory></filesystem>",
     };
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
-        run(in[i], strlen(in[i]));
+        lf_fuzz_run(in[i], strlen(in[i]));
         mutate_and_run(in[i], strlen(in[i]), 200);
     }
 }
@@ -123,12 +69,12 @@ static void test_seed_eval(void **unused)
             const char *sep = p ? strstr(p, "\n---\n") : NULL;
             if (sep) {
                 size_t sl = pl - (size_t)(sep + 5 - p);
-                run(sep + 5, sl);
+                lf_fuzz_run(sep + 5, sl);
                 mutate_and_run(sep + 5, sl, 20);
                 n++;
             }
             if (c && p && !strncmp(p, "<W>", 3) && cl > 9) {
-                run(c, cl - 9);
+                lf_fuzz_run(c, cl - 9);
                 mutate_and_run(c, cl - 9, 20);
                 n++;
             }
