@@ -9,22 +9,26 @@
 #   bench/model_eval.sh [LLMFUSE] [OUTDIR] [CHUNKS]
 # Needs /dev/fuse for `gen` (kernel mode); OUTDIR/data can be generated on
 # one machine and evaluated on another (LF_EVAL_ONLY=1 skips gen).
+# Environment: LF_MODEL=FILE.gguf evaluates that model instead of the
+# bundled one; TEST_SEED (5150) and EP_SEED (6160) choose the data.
 set -eu
 LLMFUSE=$(realpath "${1:-build/llmfuse}")
 OUT=$(realpath -m "${2:-/tmp/model-eval}")
 CHUNKS=${3:-8}
+BACKEND=()
+[ -n "${LF_MODEL:-}" ] && BACKEND=(--backend local --model "$(realpath "$LF_MODEL")")
 cd "$(dirname "$0")/.."
 mkdir -p "$OUT/data" "$OUT/chunks"
 if [ "${LF_EVAL_ONLY:-0}" != 1 ]; then
-    "$LLMFUSE" gen --seed 31337 --episodes 20 --steps 50 --out "$OUT/data/test.jsonl" --no-progress --stats
-    "$LLMFUSE" gen --seed 4242 --episodes 20 --steps 50 --out "$OUT/data/ep.jsonl" --no-progress
+    "$LLMFUSE" gen --seed "${TEST_SEED:-5150}" --episodes 20 --steps 50 --out "$OUT/data/test.jsonl" --no-progress --stats
+    "$LLMFUSE" gen --seed "${EP_SEED:-6160}" --episodes 20 --steps 50 --out "$OUT/data/ep.jsonl" --no-progress
 fi
 rows=$(wc -l < "$OUT/data/test.jsonl")
 (cd "$OUT/chunks" && split -d -l $(( (rows + CHUNKS - 1) / CHUNKS )) ../data/test.jsonl t_ --additional-suffix=.jsonl &&
     split -d -l 200 ../data/ep.jsonl e_ --additional-suffix=.jsonl)   # 200 = 4 whole episodes
 for f in "$OUT"/chunks/t_*.jsonl "$OUT"/chunks/e_*.jsonl; do
     n=${f%.jsonl}; E=; case $(basename "$n") in e_*) E=--episodes;; esac
-    "$LLMFUSE" eval $E --data "$f" --threads 1 --no-progress --out "$n" > "$n.txt" 2>&1 &
+    "$LLMFUSE" eval $E "${BACKEND[@]}" --data "$f" --threads 1 --no-progress --out "$n" > "$n.txt" 2>&1 &
 done
 wait
 head -n 2 "$OUT"/chunks/t_00.txt     # "no backend given: the bundled model ..."
@@ -56,4 +60,4 @@ for k in sorted(surv):
     n, ok = surv[k]
     print(f"state still exact after {k:2d} steps: {ok}/{n} ({100 * ok / n:.0f}%)")
 EOF
-"$LLMFUSE" eval --data "$OUT/data/test.jsonl" --answers "$OUT/answers.jsonl" --no-progress --out "$OUT/test"
+"$LLMFUSE" eval "${BACKEND[@]}" --data "$OUT/data/test.jsonl" --answers "$OUT/answers.jsonl" --no-progress --out "$OUT/test"

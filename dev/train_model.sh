@@ -1,37 +1,74 @@
 #!/bin/bash
-# train_model.sh: trains the bundled model (models/llmfuse.gguf) in one device
-# call: builds with CUDA, regenerates the (seeded, so identical every time)
-# oracle dataset (DATA_SEED, default 1001), trains with the committed tokenizer (models/tokenizer.gguf)
-# until the time left in the call runs out, and leaves the exported model,
-# the checkpoint parts (resume with a second argument) and the log in $OUT.
+# train_model.sh: trains the bundled model (models/llmfuse.gguf) in device
+# calls of at most 10 minutes: builds with CUDA (kept between calls on a
+# warm machine), generates fresh oracle data for this call (GEN_PROCS
+# processes at once, seeds from DATA_SEED; half of them with the weak ops
+# weighted up), trains until the call's time runs out, exports bf16 to
+# $OUT/model.gguf. Meanwhile the CPU cores evaluate EVAL_MODEL (the previous
+# call's export, or any GGUF) on the held-out kernel rows in .evaldata/
+# (bench/model_eval.sh), so each call also measures the last one's model.
 #
-#   bash dev/train_model.sh [STEPS] [RESUME_CKPT]
-# Environment: DATA_SEED (1001), EPISODES (4000), CALL_SECONDS (585: the
-# call's whole budget, training gets what is left), CKPT_DIR ($OUT; a folder
-# outside $OUT keeps the 49 MB checkpoint off the transfer back).
+#   bash dev/train_model.sh
+# Environment:
+#   STEPS (60000)        the cosine schedule's length (over all calls)
+#   CKPT (.ckpt/ckpt)    checkpoint; resumed from when it exists (a warm
+#                        machine keeps it between calls: it is never sent back)
+#   INIT (none)          start from this GGUF's weights instead (fresh AdamW)
+#   CFG, LR (2e-3), WARMUP (300), TOKENIZER (models/tokenizer.gguf)
+#   DATA_SEED (1), EPISODES (6000), GEN_PROCS (8), CALL_SECONDS (590)
+#   EVAL_MODEL (none)    a GGUF to evaluate on the CPU during training
 set -u -o pipefail
-STEPS=${1:-11000}
-RESUME=${2:-}
 OUT=${OUT:-/tmp/train_out}
 W=/tmp/tm
 B=$W/build
-CFG=layers=4,dim=256,heads=4,kv_heads=2,head_dim=64,ffn=768,ctx=4096,tied=1
-mkdir -p "$OUT" $W
+CFG=${CFG:-layers=8,dim=256,heads=4,kv_heads=2,head_dim=64,ffn=768,ctx=4096,tied=1}
+CKPT=${CKPT:-.ckpt/ckpt}
+STEPS=${STEPS:-60000}
+DATA_SEED=${DATA_SEED:-1}
+EPISODES=${EPISODES:-6000}
+GEN_PROCS=${GEN_PROCS:-8}
+mkdir -p "$OUT" $W "$(dirname "$CKPT")"
 nvidia-smi --query-gpu=name --format=csv,noheader
-meson setup $B . -Dcuda=enabled -Dfuse=disabled -Dcurl=disabled -Dmicrohttpd=disabled \
-  -Dtests=disabled -Dwerror=false --buildtype=release >$W/setup.log 2>&1 &&
-  ninja -C $B >$W/ninja.log 2>&1 || { tail -30 $W/setup.log $W/ninja.log; exit 1; }
+# Built once per machine: later calls on a warm machine keep the first
+# call's binaries, so the whole run uses one trainer and engine.
+if [ ! -x $B/llmfuse ]; then
+    meson setup $B . -Dcuda=enabled -Dfuse=disabled -Dcurl=disabled -Dmicrohttpd=disabled \
+        -Dtests=disabled -Dwerror=false --buildtype=release >$W/setup.log 2>&1 &&
+        ninja -C $B >$W/ninja.log 2>&1 || { tail -30 $W/setup.log $W/ninja.log; exit 1; }
+fi
 echo "built at ${SECONDS}s"
-$B/llmfuse gen --oracle --seed "${DATA_SEED:-1001}" --episodes "${EPISODES:-4000}" --steps 64 --out $W/ds \
-  --split train=0.98,val=0.02,test=0 --no-progress 2>&1 | tail -1
-wc -l $W/ds.train.jsonl $W/ds.val.jsonl
-LEFT=$(( ${CALL_SECONDS:-585} - SECONDS - 75 ))
+
+# Evaluation of the previous model on the spare cores, in the background.
+EVAL_PID=
+if [ -n "${EVAL_MODEL:-}" ]; then
+    E=$W/eval; rm -rf $E; mkdir -p $E/data; cp .evaldata/test.jsonl .evaldata/ep.jsonl $E/data/
+    (LF_EVAL_ONLY=1 LF_MODEL=$EVAL_MODEL nice -n 5 bash bench/model_eval.sh $B/llmfuse $E 6 \
+        > $W/eval.txt 2>&1; grep -E "^(test rows|state still|episode )" $W/eval.txt > $OUT/eval.txt;
+     sed -n '/^## /,$p' $E/test/report.md | head -60 >> $OUT/eval.txt) &
+    EVAL_PID=$!
+fi
+
+# Fresh data for this call.
+rm -f $W/ds_*.jsonl
+EP=$(( EPISODES / GEN_PROCS ))
+for i in $(seq 0 $(( GEN_PROCS - 1 ))); do
+    WT=(); [ $(( i % 2 )) = 1 ] && WT=(--weights mkdir=14,touch=12,write=20,read=10,rm=10,rmdir=10,chmod=8,chown=8,ls=8,readlink=6,truncate=14,rename=12,symlink=6,append=10,cp=6,rmr=3)
+    $B/llmfuse gen --oracle --seed $(( DATA_SEED * 1000 + i )) --episodes $EP --steps 64 \
+        "${WT[@]}" --out $W/ds_$i --split train=0.98,val=0.02,test=0 --no-progress >/dev/null 2>&1 &
+done
+wait $(jobs -p | grep -v "^${EVAL_PID:-x}$") 2>/dev/null
+TRAIN=$(ls $W/ds_*.train.jsonl | paste -sd,)
+cat $W/ds_*.train.jsonl | wc -l
+LEFT=$(( ${CALL_SECONDS:-590} - SECONDS - 60 ))
 echo "data at ${SECONDS}s; training for at most ${LEFT}s"
 R=()
-[ -n "$RESUME" ] && R=(--resume "$RESUME")
-$B/llmfuse train --data $W/ds.train.jsonl --val $W/ds.val.jsonl --tokenizer models/tokenizer.gguf \
-  --config $CFG --steps "$STEPS" --batch-tokens 65536 --lr 3e-3 --warmup 200 \
-  --eval-every 1000 --eval-batches 20 --time-limit $LEFT --ckpt "${CKPT_DIR:-$OUT}/ckpt" --dtype bf16 \
-  --device cuda --out $OUT/model.gguf "${R[@]}" 2>&1 | tee $OUT/train.txt | grep -E '^(data|model|eval|stopping|exported|checkpoint)|^step +[0-9]*[05]00 '
+if [ -f "$CKPT" ]; then R=(--resume "$CKPT"); elif [ -n "${INIT:-}" ]; then R=(--init "$INIT"); fi
+echo "start: ${R[*]:-from scratch}"
+$B/llmfuse train --data "$TRAIN" --val $W/ds_0.val.jsonl --tokenizer "${TOKENIZER:-models/tokenizer.gguf}" \
+  --config $CFG --steps "$STEPS" --batch-tokens 65536 --lr "${LR:-2e-3}" --warmup "${WARMUP:-300}" \
+  --eval-every 1000 --eval-batches 20 --time-limit $LEFT --ckpt "$CKPT" --dtype bf16 \
+  --device cuda --out $OUT/model.gguf "${R[@]}" 2>&1 | tee $OUT/train.txt |
+  grep -E '^(data|model|eval|stopping|exported|checkpoint)|^step +[0-9]*000 '
 echo "trained at ${SECONDS}s"
+if [ -n "$EVAL_PID" ]; then wait $EVAL_PID; cat $OUT/eval.txt | head -40; fi
 ls -la $OUT

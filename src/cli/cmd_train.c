@@ -1,12 +1,13 @@
 /* cmd_train.c: `llmfuse train`: trains the Qwen3-shaped model of
  * src/train on JSONL datasets and exports it as GGUF for the engine.
  *
- *   llmfuse train --data train.jsonl --tokenizer tok.gguf --out model.gguf
+ *   llmfuse train --data train.jsonl[,more.jsonl...] --tokenizer tok.gguf --out model.gguf
  *       [--val val.jsonl] [--config layers=4,dim=256,heads=4,kv_heads=2,
  *        head_dim=64,ffn=768,ctx=1024,rope=10000,tied=1]
  *       [--steps N] [--batch-tokens N] [--lr F] [--warmup N] [--wd F]
  *       [--clip F] [--seed N] [--eval-every N] [--eval-batches N]
- *       [--ckpt FILE] [--ckpt-every N] [--resume FILE] [--time-limit SEC] [--stop-at N]
+ *       [--ckpt FILE] [--ckpt-every N] [--resume FILE] [--init MODEL.gguf]
+ *       [--time-limit SEC] [--stop-at N]
  *       [--dtype f32|f16|bf16] [--device cpu|cuda] [--no-special]
  *
  * Text of a row = prompt + completion + <|endoftext|> (contract "none"); the
@@ -17,6 +18,10 @@
  * --stop-at (a step) stop early, checkpointing first, so a run fits a
  * bounded machine lease; the schedule still spans --steps, and --resume
  * continues the run where it stopped (same data order, same schedule).
+ * --init starts a new run (fresh AdamW moments, step 0, the model's shape)
+ * from an exported GGUF's weights: a run can go on from a model alone when
+ * its checkpoint is too big to carry. Several --data files (comma-separated)
+ * are tokenized at once, a thread each.
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -36,7 +41,7 @@
 #include "train/train_cuda.h"
 
 typedef struct train_opts {
-    const char *data, *val, *tok, *out, *ckpt, *resume, *device;
+    const char *data, *val, *tok, *out, *ckpt, *resume, *init, *device;
     lf_tcfg cfg;
     lf_topt opt;
     long steps, stop_at;
@@ -49,11 +54,11 @@ typedef struct train_opts {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: llmfuse train --data TRAIN.jsonl --tokenizer TOK.gguf --out MODEL.gguf\n"
+            "usage: llmfuse train --data TRAIN.jsonl[,MORE.jsonl...] --tokenizer TOK.gguf --out MODEL.gguf\n"
             "  [--val VAL.jsonl] [--config layers=4,dim=256,heads=4,kv_heads=2,head_dim=64,\n"
             "   ffn=768,ctx=1024,rope=10000,eps=1e-6,tied=1] [--steps N] [--batch-tokens N]\n"
             "  [--lr F] [--warmup N] [--wd F] [--clip F] [--seed N] [--eval-every N]\n"
-            "  [--eval-batches N] [--ckpt FILE] [--ckpt-every N] [--resume FILE]\n"
+            "  [--eval-batches N] [--ckpt FILE] [--ckpt-every N] [--resume FILE] [--init MODEL.gguf]\n"
             "  [--time-limit SEC] [--stop-at N] [--dtype f32|f16|bf16] [--device cpu|cuda] [--no-special]\n");
 }
 
@@ -107,6 +112,7 @@ static int parse_args(int argc, char **argv, train_opts *o)
         else if (ARG("--out")) o->out = v;
         else if (ARG("--ckpt")) o->ckpt = v;
         else if (ARG("--resume")) o->resume = v;
+        else if (ARG("--init")) o->init = v;
         else if (ARG("--device")) o->device = v;
         else if (ARG("--config")) {
             if (parse_config(v, &o->cfg)) {
@@ -138,7 +144,7 @@ static int parse_args(int argc, char **argv, train_opts *o)
 #undef ARG
     }
     if (!o->data || !o->tok || !o->out || o->steps < 1 || o->batch_tokens < 1 ||
-        (strcmp(o->device, "cpu") && strcmp(o->device, "cuda")))
+        (strcmp(o->device, "cpu") && strcmp(o->device, "cuda")) || (o->resume && o->init))
         return -1;
     o->opt.total_steps = (int)o->steps;
     if (o->opt.warmup < 1)
@@ -297,6 +303,11 @@ int lf_cmd_train(int argc, char **argv)
     lf_tckpt ck = {0};
     trainer t = {0};
     long start = 0;
+    lf_gguf *ig = NULL;
+    float *init_p = NULL;
+    char *data_list = NULL;
+    const char *files[64];
+    size_t n_files = 0;
 
     if (o.resume) {
         if ((rc = lf_tckpt_load(o.resume, &ck, &err)))
@@ -305,6 +316,13 @@ int lf_cmd_train(int argc, char **argv)
         o.seed = ck.seed;
         start = ck.step;
     }
+    if (o.init) {
+        if ((rc = lf_gguf_open(o.init, &ig, &err)) ||
+            (rc = lf_timport_gguf(ig, &o.cfg, &init_p, &err)))
+            goto out;
+        lf_gguf_close(ig);   /* the weights were copied */
+        ig = NULL;
+    }
     if ((rc = lf_gguf_open(o.tok, &tg, &err)) || (rc = lf_tok_load(tg, &tok, &err)))
         goto out;
     int32_t eos = lf_tok_eos(tok);
@@ -312,10 +330,10 @@ int lf_cmd_train(int argc, char **argv)
         rc = lf_err_set(&err, EINVAL, "%s: no end-of-text token", o.tok);
         goto out;
     }
-    if (!o.resume)
+    if (!o.resume && !o.init)
         o.cfg.vocab = (int)lf_tok_vocab_size(tok);
     else if ((size_t)o.cfg.vocab != lf_tok_vocab_size(tok)) {
-        rc = lf_err_set(&err, EINVAL, "checkpoint vocabulary %d != tokenizer's %zu", o.cfg.vocab,
+        rc = lf_err_set(&err, EINVAL, "model vocabulary %d != tokenizer's %zu", o.cfg.vocab,
                         lf_tok_vocab_size(tok));
         goto out;
     }
@@ -323,7 +341,19 @@ int lf_cmd_train(int argc, char **argv)
         goto out;
     enc_ctx encctx = {tok, o.special};
     double t0 = now();
-    if ((rc = lf_tdata_load(o.data, enc_tok, &encctx, eos, o.cfg.ctx, &dtrain, &err)))
+    if (!(data_list = strdup(o.data))) {
+        rc = lf_err_set(&err, ENOMEM, "out of memory");
+        goto out;
+    }
+    for (char *sv = NULL, *f = strtok_r(data_list, ",", &sv); f; f = strtok_r(NULL, ",", &sv)) {
+        if (n_files == sizeof files / sizeof *files) {
+            rc = lf_err_set(&err, EINVAL, "--data: more than %zu files", n_files);
+            goto out;
+        }
+        files[n_files++] = f;
+    }
+    if ((rc = lf_tdata_load_files(files, n_files, enc_tok, &encctx, eos, o.cfg.ctx, &dtrain,
+                                  &err)))
         goto out;
     if (o.val && (rc = lf_tdata_load(o.val, enc_tok, &encctx, eos, o.cfg.ctx, &dval, &err)))
         goto out;
@@ -359,6 +389,8 @@ int lf_cmd_train(int argc, char **argv)
         memcpy(t.p, ck.p, off.n * 4);
         memcpy(t.m, ck.m, off.n * 4);
         memcpy(t.v, ck.v, off.n * 4);
+    } else if (init_p) {
+        memcpy(t.p, init_p, off.n * 4);
     } else {
         lf_tmodel_init(&o.cfg, o.seed, t.p);
     }
@@ -444,6 +476,9 @@ out:
     lf_tdata_free(&dtrain);
     lf_tdata_free(&dval);
     lf_tckpt_free(&ck);
+    free(init_p);
+    free(data_list);
+    lf_gguf_close(ig);
     lf_tok_free(tok);
     lf_gguf_close(tg);
     return status;

@@ -1,4 +1,5 @@
 /* data.c: JSONL rows to token rows, and length-bucketed batches (data.h). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,88 @@ int lf_tdata_load(const char *path, lf_tenc_fn enc, void *enc_ctx, int32_t eos, 
     }
     fclose(f);
     lf_buf_free(&line);
+    if (rc)
+        lf_tdata_free(d);
+    return rc;
+}
+
+/* Appends src's rows to dst (src is left as it was). */
+static int tdata_append(lf_tdata *dst, const lf_tdata *src)
+{
+    size_t rows = dst->n_rows + src->n_rows + 1, cr = dst->cap_rows;
+    if (grow((void **)&dst->ids, &dst->cap_ids, dst->n_tokens + src->n_tokens, sizeof(int32_t)) ||
+        grow((void **)&dst->off, &cr, rows, sizeof(size_t)) ||
+        grow((void **)&dst->plen, &dst->cap_rows, rows, sizeof(uint32_t)))
+        return -ENOMEM;
+    if (dst->n_rows == 0)
+        dst->off[0] = 0;
+    if (src->n_tokens)
+        memcpy(dst->ids + dst->n_tokens, src->ids, src->n_tokens * sizeof *src->ids);
+    for (size_t r = 0; r < src->n_rows; r++) {
+        dst->off[dst->n_rows + r + 1] = dst->n_tokens + src->off[r + 1];
+        dst->plen[dst->n_rows + r] = src->plen[r];
+    }
+    dst->n_rows += src->n_rows;
+    dst->n_tokens += src->n_tokens;
+    dst->n_dropped += src->n_dropped;
+    return 0;
+}
+
+typedef struct load_job {
+    const char *path;
+    lf_tenc_fn enc;
+    void *enc_ctx;
+    int32_t eos;
+    int max_len, rc;
+    lf_tdata d;
+    lf_err err;
+} load_job;
+
+static void *load_thread(void *arg)
+{
+    load_job *j = arg;
+    j->rc = lf_tdata_load(j->path, j->enc, j->enc_ctx, j->eos, j->max_len, &j->d, &j->err);
+    return NULL;
+}
+
+int lf_tdata_load_files(const char *const *paths, size_t n, lf_tenc_fn enc, void *enc_ctx,
+                        int32_t eos, int max_len, lf_tdata *d, lf_err *err)
+{
+    memset(d, 0, sizeof *d);
+    if (n == 0)
+        return lf_err_set(err, EINVAL, "no data files");
+    load_job *jobs = calloc(n, sizeof *jobs);
+    pthread_t *th = calloc(n, sizeof *th);
+    bool *started = calloc(n, sizeof *started);
+    int rc = 0;
+    if (!jobs || !th || !started) {
+        rc = lf_err_set(err, ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        jobs[i] = (load_job){.path = paths[i], .enc = enc, .enc_ctx = enc_ctx, .eos = eos,
+                             .max_len = max_len};
+        started[i] = n > 1 && !pthread_create(&th[i], NULL, load_thread, &jobs[i]);
+        if (!started[i])
+            load_thread(&jobs[i]);   /* one file, or no thread to be had: load it here */
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (started[i])
+            pthread_join(th[i], NULL);
+        if (!rc && jobs[i].rc) {
+            rc = jobs[i].rc;
+            *err = jobs[i].err;
+        }
+    }
+    for (size_t i = 0; !rc && i < n; i++)
+        if (tdata_append(d, &jobs[i].d))
+            rc = lf_err_set(err, ENOMEM, "out of memory joining the data files");
+out:
+    for (size_t i = 0; jobs && i < n; i++)
+        lf_tdata_free(&jobs[i].d);
+    free(jobs);
+    free(th);
+    free(started);
     if (rc)
         lf_tdata_free(d);
     return rc;

@@ -13,6 +13,7 @@
 #ifndef LF_TRAIN_DATA_H
 #define LF_TRAIN_DATA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,11 @@ typedef struct lf_tdata {
  * frees with lf_tdata_free). */
 int lf_tdata_load(const char *path, lf_tenc_fn enc, void *enc_ctx, int32_t eos, int max_len,
                   lf_tdata *d, lf_err *err);
+/* Loads n JSONL files at once, one thread each (enc must be thread-safe),
+ * into d with the rows in file order: the same rows as loading the files one
+ * after another. Returns 0 or -errno (the first failing file's error). */
+int lf_tdata_load_files(const char *const *paths, size_t n, lf_tenc_fn enc, void *enc_ctx,
+                        int32_t eos, int max_len, lf_tdata *d, lf_err *err);
 /* Adds one row (used by lf_tdata_load and by tests). */
 int lf_tdata_add(lf_tdata *d, const char *prompt, size_t plen, const char *completion,
                  size_t clen, lf_tenc_fn enc, void *enc_ctx, int32_t eos, int max_len);

@@ -43,4 +43,10 @@ typedef enum { LF_TEXPORT_F32, LF_TEXPORT_F16, LF_TEXPORT_BF16 } lf_texport_type
 int lf_texport_gguf(const char *path, const lf_tcfg *c, const float *p, lf_texport_type type,
                     const lf_gguf *tok, lf_err *err);
 
+/* The other way: the weights of an engine GGUF (as written by
+ * lf_texport_gguf, any of F32/F16/BF16/Q8_0) as trainer parameters. c's
+ * shape fields are replaced by the file's (its other fields are kept);
+ * *out is malloc'd (caller frees). Returns 0 or -errno. */
+int lf_timport_gguf(const lf_gguf *g, lf_tcfg *c, float **out, lf_err *err);
+
 #endif

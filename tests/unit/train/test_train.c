@@ -1,6 +1,7 @@
 /* test_train.c: the CPU reference trainer: gradients against finite
  * differences, the optimiser and schedule, the batcher's loss masks and
  * buckets, checkpoint round trips, and a tiny run that must learn. */
+#include <errno.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 
 #include "lm/bpe_train.h"
 #include "lm/gguf.h"
+#include "lm/quant.h"
 #include "lm/tok.h"
 #include "train/data.h"
 #include "train/io.h"
@@ -278,6 +280,53 @@ static void test_data(void **state)
     lf_tdata_free(&d);
 }
 
+/* Several files loaded at once, a thread each, equal the rows loaded one
+ * file after another; a missing file fails the whole load. */
+static void test_data_files(void **state)
+{
+    (void)state;
+    char paths[3][64];
+    const char *pp[4];
+    lf_tdata one = {0};
+    lf_err err = {0};
+    for (int k = 0; k < 3; k++) {
+        snprintf(paths[k], sizeof paths[k], "/tmp/lf_train_files_%d_%d", (int)getpid(), k);
+        FILE *f = fopen(paths[k], "w");
+        assert_non_null(f);
+        for (int i = 0; i < 5 + 7 * k; i++)
+            fprintf(f, "{\"prompt\": \"p%d-%d\", \"completion\": \"%.*s\"}\n", k, i, 1 + i % 9,
+                    "abcdefghij");
+        fclose(f);
+        pp[k] = paths[k];
+        lf_tdata d;
+        assert_int_equal(lf_tdata_load(paths[k], enc_bytes, NULL, 256, 48, &d, &err), 0);
+        /* append by hand, as the reference */
+        for (size_t r = 0; r < d.n_rows; r++) {
+            size_t a = d.off[r], pl = d.plen[r], len = d.off[r + 1] - a;
+            char pr[64], co[64];
+            for (size_t t = 0; t < pl; t++) pr[t] = (char)d.ids[a + t];
+            for (size_t t = pl; t + 1 < len; t++) co[t - pl] = (char)d.ids[a + t];
+            assert_int_equal(lf_tdata_add(&one, pr, pl, co, len - 1 - pl, enc_bytes, NULL, 256, 48), 0);
+        }
+        lf_tdata_free(&d);
+    }
+    lf_tdata all;
+    assert_int_equal(lf_tdata_load_files(pp, 3, enc_bytes, NULL, 256, 48, &all, &err), 0);
+    assert_int_equal(all.n_rows, 5 + 12 + 19);
+    assert_int_equal(all.n_rows, one.n_rows);
+    assert_int_equal(all.n_tokens, one.n_tokens);
+    assert_memory_equal(all.ids, one.ids, one.n_tokens * sizeof(int32_t));
+    assert_memory_equal(all.off, one.off, (one.n_rows + 1) * sizeof(size_t));
+    assert_memory_equal(all.plen, one.plen, one.n_rows * sizeof(uint32_t));
+    lf_tdata_free(&all);
+    pp[3] = "/nonexistent/lf_train_files";
+    assert_int_equal(lf_tdata_load_files(pp, 4, enc_bytes, NULL, 256, 48, &all, &err), -ENOENT);
+    assert_null(all.ids);
+    for (int k = 0; k < 3; k++)
+        unlink(paths[k]);
+    lf_tdata_free(&one);
+}
+
 static void test_ckpt(void **state)
 {
     (void)state;
@@ -471,13 +520,31 @@ static void test_export(void **state)
     assert_memory_equal(up->data, p + o.l0 + o.wgu + 24 * 16, 24 * 16 * 4);
     assert_non_null(lf_gguf_tensor_find(g, "output.weight"));
     assert_non_null(lf_gguf_tensor_find(g, "blk.1.attn_q_norm.weight"));
+    /* import gives the parameters and the shape back exactly (f32) */
+    lf_tcfg c2 = {.rope_base = 1, .eps = 1};
+    float *q = NULL;
+    assert_int_equal(lf_timport_gguf(g, &c2, &q, &err), 0);
+    assert_memory_equal(&c2, &c, sizeof c);
+    assert_memory_equal(q, p, n * sizeof(float));
+    free(q);
     lf_gguf_close(g);
-    /* bf16 export: halves the matrices, norms stay f32 */
+    /* bf16 export: halves the matrices, norms stay f32; import rounds as bf16 */
     assert_int_equal(lf_texport_gguf(mp, &c, p, LF_TEXPORT_BF16, tg, &err), 0);
     assert_int_equal(lf_gguf_open(mp, &g, &err), 0);
     assert_int_equal(lf_gguf_tensor_find(g, "token_embd.weight")->type, LF_GGML_BF16);
     assert_int_equal(lf_gguf_tensor_find(g, "output_norm.weight")->type, LF_GGML_F32);
+    c2 = tiny;
+    assert_int_equal(lf_timport_gguf(g, &c2, &q, &err), 0);
+    assert_int_equal(c2.vocab, 257);
+    assert_true(q[o.emb + 5] == lf_bf16_to_fp32(lf_fp32_to_bf16(p[o.emb + 5])));
+    assert_true(q[o.emb + 5] != p[o.emb + 5] || p[o.emb + 5] == 0);
+    assert_true(q[o.out_norm + 3] == p[o.out_norm + 3]);   /* norms are f32 */
+    free(q);
     lf_gguf_close(g);
+    /* a file that is not a model: a clear error, nothing allocated */
+    assert_int_equal(lf_timport_gguf(tg, &c2, &q, &err), -EINVAL);
+    assert_null(q);
+    assert_non_null(strstr(err.msg, "qwen3.block_count"));
     lf_gguf_close(tg);
     unlink(mp);
     unlink(tp);
@@ -553,6 +620,7 @@ int main(void)
         cmocka_unit_test(test_optim),
         cmocka_unit_test(test_convert),
         cmocka_unit_test(test_data),
+        cmocka_unit_test(test_data_files),
         cmocka_unit_test(test_ckpt),
         cmocka_unit_test(test_learns),
         cmocka_unit_test(test_tok_batcher),
