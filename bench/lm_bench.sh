@@ -14,11 +14,19 @@
 # - per model and thread count, runs ours and llama.cpp alternately (the
 #   machine is noisy), prefill 512 tokens and decode 128, best of 3 runs
 #   each, and prints tok/s, the ratio ours/llama.cpp and peak RSS;
-# - runs `llmfuse complete` on the <W> rows of the seed eval set with and
-#   without copy-speculation (same model, same run) and prints decode tok/s.
+# - runs `llmfuse complete` on real <W> rows with and without
+#   copy-speculation (same model, same run, alternating, best of
+#   SPEC_REPEAT per row) and prints decode tok/s, the ratio, acceptance and
+#   whether the outputs are identical. Rows: the first SPEC_ROWS <W> prompts
+#   of the seed eval set, plus SPEC_GEN_ROWS mutation rows (completion
+#   starting with a state) of `llmfuse gen --oracle --seed 4343 --episodes 5
+#   --steps 50` (SPEC_GEN="seed episodes steps").
 # Environment: THREADS="1 2" MODELS="10m-f16 10m-q8_0 0.6b-f16 0.6b-q8_0"
-# SPEC_ROWS=20 SPEC_MODEL=path (default: the 10m F16 model), SKIP_PEER=1
-# (only the speculation part). Output is also kept in WORKDIR/results.txt.
+# SPEC_MODEL=path (any GGUF; default models/llmfuse.gguf), SPEC_ROWS=20,
+# SPEC_GEN_ROWS=20, SPEC_GEN="4343 5 50", SPEC_MAX_TOKENS=1024,
+# SPEC_THREADS="1 2", SPEC_REPEAT=3, SKIP_PEER=1 (only the speculation part,
+# no llama.cpp), LF_BUILD=dir (a configured release build to use instead of
+# build-lmrel). Output is also kept in WORKDIR/results.txt.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 W=${1:-/tmp/lf-lm-bench}
@@ -27,14 +35,14 @@ MODELS=${MODELS:-"10m-f16 10m-q8_0 0.6b-f16 0.6b-q8_0"}
 SPEC_ROWS=${SPEC_ROWS:-20}
 mkdir -p "$W"
 exec > >(tee "$W/results.txt") 2>&1   # keep a copy of everything printed
-B=$ROOT/build-lmrel
+B=${LF_BUILD:-$ROOT/build-lmrel}
 if [ ! -d "$B" ]; then
     meson setup "$B" "$ROOT" --buildtype=release -Dwerror=false >/dev/null
 fi
 ninja -C "$B" bench/make_random_gguf bench/lm_bench llmfuse >/dev/null
 
 # llama.cpp from node-llama-cpp (scratch folder only)
-if [ ! -x "$W/llama_peer" ]; then
+if [ -z "${SKIP_PEER:-}" ] && [ ! -x "$W/llama_peer" ]; then
     (cd "$W" && [ -d node_modules/node-llama-cpp ] || npm i -E node-llama-cpp@3.21.1 >/dev/null 2>&1)
     [ -d "$W/src/llama.cpp" ] || git clone -q "$W/node_modules/node-llama-cpp/llama/gitRelease.bundle" "$W/src/llama.cpp"
     L=$W/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
@@ -45,6 +53,7 @@ fi
 L=$W/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
 
 for m in $MODELS; do
+    [ -n "${SKIP_PEER:-}" ] && break
     f=$W/$m.gguf
     [ -f "$f" ] || "$B/bench/make_random_gguf" "${m%-*}" "${m##*-}" "$f"
 done
@@ -77,37 +86,75 @@ done
 
 # copy-speculation on real <W> rows
 SEED=${SEED_EVAL:-$ROOT/../shared/data/seed-eval/fuse_100.jsonl}
-SM=${SPEC_MODEL:-$W/10m-f16.gguf}
-if [ -f "$SEED" ] && [ -f "$SM" ]; then
-    echo
-    echo "copy-speculation: $SM, first $SPEC_ROWS <W> rows of $(basename "$SEED"), max 256 tokens each"
-    python3 - "$SEED" "$SPEC_ROWS" "$W/rows" <<'EOF'
+[ -d "$SEED" ] && SEED=$SEED/fuse_100.jsonl
+SM=${SPEC_MODEL:-$ROOT/models/llmfuse.gguf}
+SPEC_GEN_ROWS=${SPEC_GEN_ROWS:-20}
+SPEC_MAX_TOKENS=${SPEC_MAX_TOKENS:-1024}
+SPEC_REPEAT=${SPEC_REPEAT:-3}
+read -r GSEED GEPI GSTEPS <<< "${SPEC_GEN:-4343 5 50}"
+if [ -f "$SM" ]; then
+    rm -rf "$W/rows" && mkdir -p "$W/rows"
+    : > "$W/gen.jsonl"
+    if [ "$SPEC_GEN_ROWS" -gt 0 ]; then
+        "$B/llmfuse" gen --oracle --seed "$GSEED" --episodes "$GEPI" --steps "$GSTEPS" \
+            --no-progress --out "$W/gen.jsonl" >/dev/null 2>&1
+    fi
+    python3 - "$SEED" "$SPEC_ROWS" "$W/gen.jsonl" "$SPEC_GEN_ROWS" "$W/rows" <<'EOF'
 import json, os, sys
-src, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-os.makedirs(out, exist_ok=True)
-k = 0
-for line in open(src):
-    p = json.loads(line)["prompt"]
-    if p.startswith("<W>\n") and k < n:
-        open(os.path.join(out, "%03d.txt" % k), "w").write(p)
+seed, n, gen, ng, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
+def take(path, n, prefix, need_state):
+    k = 0
+    if not os.path.isfile(path):
+        return
+    for line in open(path):
+        r = json.loads(line)
+        if k >= n or not r["prompt"].startswith("<W>\n"):
+            continue
+        if need_state and not r.get("completion", "").startswith("<filesystem>"):
+            continue
+        open(os.path.join(out, "%s%03d.txt" % (prefix, k)), "w").write(r["prompt"])
         k += 1
+take(seed, n, "seed", False)
+take(gen, ng, "gen", True)
 EOF
-    for mode in --no-spec ""; do
-        tot_tok=0 tot_s=0 same=0
+    nrows=$(ls "$W"/rows/*.txt 2>/dev/null | wc -l)
+    echo
+    echo "copy-speculation: $SM; $nrows <W> rows ($(ls "$W"/rows/seed*.txt 2>/dev/null | wc -l)" \
+         "from $(basename "$SEED"), $(ls "$W"/rows/gen*.txt 2>/dev/null | wc -l) mutations from" \
+         "gen --oracle --seed $GSEED); --max-tokens $SPEC_MAX_TOKENS --stop '<END_FS>';" \
+         "best of $SPEC_REPEAT alternating runs per row"
+    echo
+    echo "| threads | plain tok/s | speculative tok/s | speedup | tokens | identical | drafted | accepted | tokens/forward |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+    for t in ${SPEC_THREADS:-1 2}; do
+        tot_tok=0 tp=0 ts=0 same=0 drafted=0 accepted=0 fw=0
         for r in "$W"/rows/*.txt; do
-            "$B/llmfuse" complete --model "$SM" --max-tokens 256 --stop '<END_FS>' --threads 1 \
-                --stats $mode < "$r" > "$r.out${mode:-spec}" 2> "$W/stats"
-            tok=$(sed -n 's/^decode: \([0-9]*\) tokens in \([0-9.]*\) s.*/\1/p' "$W/stats")
-            s=$(sed -n 's/^decode: \([0-9]*\) tokens in \([0-9.]*\) s.*/\2/p' "$W/stats")
-            tot_tok=$((tot_tok + tok))
-            tot_s=$(echo "$tot_s $s" | awk '{print $1+$2}')
-            [ -z "$mode" ] && cmp -s "$r.out--no-spec" "$r.outspec" && same=$((same + 1))
-            [ -z "$mode" ] && grep -h '^speculation' "$W/stats" >> "$W/spec_lines"
+            bp=1e9 bs=1e9
+            for rep in $(seq "$SPEC_REPEAT"); do
+                for mode in no-spec spec; do
+                    flag=; [ $mode = no-spec ] && flag=--no-spec
+                    "$B/llmfuse" complete --model "$SM" --max-tokens "$SPEC_MAX_TOKENS" \
+                        --stop '<END_FS>' --threads "$t" --stats $flag < "$r" > "$r.$mode" \
+                        2> "$W/stats.$mode"
+                    s=$(sed -n 's/^decode: [0-9]* tokens in \([0-9.]*\) s.*/\1/p' "$W/stats.$mode")
+                    if [ $mode = no-spec ]; then
+                        bp=$(echo "$bp $s" | awk '{print ($2<$1)?$2:$1}')
+                    else
+                        bs=$(echo "$bs $s" | awk '{print ($2<$1)?$2:$1}')
+                    fi
+                done
+            done
+            tok=$(sed -n 's/^decode: \([0-9]*\) tokens.*/\1/p' "$W/stats.spec")
+            f=$(sed -n 's/^decode: .* \([0-9]*\) forward calls.*/\1/p' "$W/stats.spec")
+            read -r d a < <(sed -n 's/^speculation: on, \([0-9]*\) drafted, \([0-9]*\) accepted.*/\1 \2/p' \
+                "$W/stats.spec")
+            cmp -s "$r.no-spec" "$r.spec" && same=$((same + 1))
+            tot_tok=$((tot_tok + tok)) drafted=$((drafted + d)) accepted=$((accepted + a)) fw=$((fw + f))
+            tp=$(echo "$tp $bp" | awk '{print $1+$2}')
+            ts=$(echo "$ts $bs" | awk '{print $1+$2}')
         done
-        echo "${mode:---spec}: $tot_tok tokens in $tot_s s: $(echo "$tot_tok $tot_s" | awk '{printf "%.1f", $1/$2}') tok/s"
+        echo "$t $tp $ts $tot_tok $same $nrows $drafted $accepted $fw" | awk '{
+            printf "| %d | %.0f | %.0f | %.2fx | %d | %d / %d | %d | %d (%.1f%%) | %.2f |\n",
+                $1, $4/$2, $4/$3, $2/$3, $4, $5, $6, $7, $8, $7?100*$8/$7:0, $9?$4/$9:0}'
     done
-    echo "identical outputs with and without speculation: $same / $(ls "$W"/rows/*.txt | wc -l)"
-    awk '{d+=$3; a+=$5} END {printf "drafted %d, accepted %d (%.1f%%)\n", d, a, d?100*a/d:0}' \
-        < <(sed 's/,//g' "$W/spec_lines")
-    rm -f "$W/spec_lines"
 fi

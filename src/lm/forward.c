@@ -21,6 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdatomic.h>
+
+#include "lm/attn.h"
 #include "lm/model.h"
 #include "lm/pool.h"
 
@@ -44,8 +47,24 @@ struct lf_ctx {
     float *o;             /* [B, dim] matmul output added to x */
     float *f1, *f2;       /* [B, n_ff] gate and up */
     float *rope;          /* [B, hd] cos (first half) and sin (second half) per token */
-    float *scores;        /* [nth, n_ctx] attention weights per worker */
+    float *inv_freq;      /* [hd/2] RoPE frequencies */
+    lf_attn_fn attn;      /* the batched attention matching k (attn.h) */
+    int att_nq;           /* queries per attention work item (a multiple of the group) */
+    float *scores;        /* [nth, att_nq, n_kpos] attention weights per worker */
 };
+
+/* Below this many tokens the per-token steps (norms, RoPE, cache stores,
+ * residual adds, SwiGLU) run on the calling thread: a pool dispatch costs
+ * more than they do. Either way every value is computed the same way. */
+#define PAR_MIN_T 8
+
+static void run_rows(lf_ctx *c, int T, lf_pool_fn fn, void *arg)
+{
+    if (T >= PAR_MIN_T)
+        lf_pool_run(c->pool, fn, arg);
+    else
+        fn(arg, 0, 1);
+}
 
 /* --- matrix products on the pool: up to 3 independent ones per dispatch. */
 
@@ -81,41 +100,7 @@ static void matmul(lf_ctx *c, int T, int n, const mm_spec *s)
     lf_pool_run(c->pool, mm_worker, &j);
 }
 
-/* --- attention on the pool: (token, head) pairs split among workers. */
-
-typedef struct att_job {
-    lf_ctx *c;
-    int layer, T, pos0;
-} att_job;
-
-static void att_worker(void *arg, int ith, int nth)
-{
-    att_job *j = arg;
-    lf_ctx *c = j->c;
-    const lf_model_cfg *cf = &c->m->cfg;
-    const lf_kern *k = c->k;
-    int hd = cf->head_dim, hv = cf->v_head_dim, nh = cf->n_head, nkv = cf->n_kv_head;
-    int grp = nh / nkv;
-    float scale = 1.0f / sqrtf((float)hd);
-    float *s = c->scores + (size_t)ith * c->n_kpos;
-    size_t kstride = (size_t)c->n_kpos * hd, vstride = (size_t)c->n_ctx * hv;
-    size_t esz = c->kv_f16 ? 2 : 4;
-    const uint8_t *kl = (const uint8_t *)c->kc + (size_t)j->layer * nkv * kstride * esz;
-    const uint8_t *vl = (const uint8_t *)c->vc + (size_t)j->layer * nkv * vstride * esz;
-    int64_t a, b;
-    lf_pool_split((int64_t)j->T * nh, ith, nth, 1, &a, &b);
-    for (int64_t i = a; i < b; i++) {
-        int t = (int)(i / nh), h = (int)(i % nh), kvh = h / grp;
-        int np = j->pos0 + t + 1; /* causal: keys 0..pos */
-        const float *q = c->q + (size_t)t * nh * hd + (size_t)h * hd;
-        float *out = c->h + (size_t)t * nh * hv + (size_t)h * hv;
-        k->attn_scores(kl + (size_t)kvh * kstride * esz, c->kv_f16, q, hd, np, scale, s);
-        k->softmax(s, np);
-        k->attn_mix(vl + (size_t)kvh * vstride * esz, c->kv_f16, s, np, hv, out);
-    }
-}
-
-/* --- per-token pieces (cheap; run on the calling thread). */
+/* --- per-token steps, split by tokens when the batch is large enough. */
 
 /* NEOX RoPE on one head vector v[hd] with cs = {cos[hd/2], sin[hd/2]}. */
 static void rope_apply(float *v, const float *cs, int hd)
@@ -130,55 +115,167 @@ static void rope_apply(float *v, const float *cs, int hd)
 }
 
 /* cos/sin table for positions pos0..pos0+T-1, as HF computes it in fp32:
- * inv_freq[i] = 1 / theta^(2i/hd), angle = pos * inv_freq[i]. */
+ * inv_freq[i] = 1 / theta^(2i/hd) (c->inv_freq), angle = pos * inv_freq[i]. */
 static void rope_table(lf_ctx *c, int pos0, int T)
 {
     int hd = c->m->cfg.head_dim, half = hd / 2;
-    float theta = c->m->cfg.rope_theta;
     for (int t = 0; t < T; t++) {
         float *cs = c->rope + (size_t)t * hd;
         for (int i = 0; i < half; i++) {
-            float inv = 1.0f / powf(theta, (float)(2 * i) / (float)hd);
-            float ang = (float)(pos0 + t) * inv;
+            float ang = (float)(pos0 + t) * c->inv_freq[i];
             cs[i] = cosf(ang);
             cs[half + i] = sinf(ang);
         }
     }
 }
 
-/* K goes to its transposed block (kernels.h, attn_scores), V to its row. */
-static void kv_store(lf_ctx *c, int layer, int pos0, int T)
+/* K of token t goes to its transposed block (kernels.h, attn_scores), V to
+ * its row. */
+static void kv_store(lf_ctx *c, int layer, int pos0, int t)
 {
     const lf_model_cfg *cf = &c->m->cfg;
     int hd = cf->head_dim, hv = cf->v_head_dim, nkv = cf->n_kv_head;
     size_t kstride = (size_t)c->n_kpos * hd, vstride = (size_t)c->n_ctx * hv;
-    for (int t = 0; t < T; t++)
-        for (int h = 0; h < nkv; h++) {
-            int p = pos0 + t;
-            const float *ks = c->kk + (size_t)t * nkv * hd + (size_t)h * hd;
-            const float *vs = c->vv + (size_t)t * nkv * hv + (size_t)h * hv;
-            size_t ko = ((size_t)layer * nkv + h) * kstride + (size_t)(p / LF_KBLK) * hd * LF_KBLK +
-                        (size_t)(p % LF_KBLK);
-            size_t vo = ((size_t)layer * nkv + h) * vstride + (size_t)p * hv;
-            if (c->kv_f16) {
-                uint16_t *kd = (uint16_t *)c->kc + ko, *vd = (uint16_t *)c->vc + vo;
-                for (int i = 0; i < hd; i++)
-                    kd[(size_t)i * LF_KBLK] = lf_f32_to_f16(ks[i]);
-                for (int i = 0; i < hv; i++)
-                    vd[i] = lf_f32_to_f16(vs[i]);
-            } else {
-                float *kd = (float *)c->kc + ko;
-                for (int i = 0; i < hd; i++)
-                    kd[(size_t)i * LF_KBLK] = ks[i];
-                memcpy((float *)c->vc + vo, vs, (size_t)hv * sizeof(float));
-            }
+    for (int h = 0; h < nkv; h++) {
+        int p = pos0 + t;
+        const float *ks = c->kk + (size_t)t * nkv * hd + (size_t)h * hd;
+        const float *vs = c->vv + (size_t)t * nkv * hv + (size_t)h * hv;
+        size_t ko = ((size_t)layer * nkv + h) * kstride + (size_t)(p / LF_KBLK) * hd * LF_KBLK +
+                    (size_t)(p % LF_KBLK);
+        size_t vo = ((size_t)layer * nkv + h) * vstride + (size_t)p * hv;
+        if (c->kv_f16) {
+            uint16_t *kd = (uint16_t *)c->kc + ko, *vd = (uint16_t *)c->vc + vo;
+            for (int i = 0; i < hd; i++)
+                kd[(size_t)i * LF_KBLK] = lf_f32_to_f16(ks[i]);
+            for (int i = 0; i < hv; i++)
+                vd[i] = lf_f32_to_f16(vs[i]);
+        } else {
+            float *kd = (float *)c->kc + ko;
+            for (int i = 0; i < hd; i++)
+                kd[(size_t)i * LF_KBLK] = ks[i];
+            memcpy((float *)c->vc + vo, vs, (size_t)hv * sizeof(float));
         }
+    }
 }
 
-static void add_rows(float *x, const float *o, size_t n)
+/* Per token: q and k heads normed (q_norm, k_norm) and rotated, K/V stored. */
+typedef struct qk_job {
+    lf_ctx *c;
+    const lf_layer *L;
+    int layer, T, pos0;
+} qk_job;
+
+static void qk_worker(void *arg, int ith, int nth)
 {
-    for (size_t i = 0; i < n; i++)
-        x[i] += o[i];
+    qk_job *j = arg;
+    lf_ctx *c = j->c;
+    const lf_model_cfg *cf = &c->m->cfg;
+    int hd = cf->head_dim, nh = cf->n_head, nkv = cf->n_kv_head;
+    int64_t a, b;
+    lf_pool_split(j->T, ith, nth, 1, &a, &b);
+    for (int t = (int)a; t < (int)b; t++) {
+        const float *cs = c->rope + (size_t)t * hd;
+        for (int h = 0; h < nh; h++) {
+            float *v = c->q + ((size_t)t * nh + h) * hd;
+            c->k->rmsnorm(v, v, j->L->q_norm, hd, cf->eps);
+            rope_apply(v, cs, hd);
+        }
+        for (int h = 0; h < nkv; h++) {
+            float *v = c->kk + ((size_t)t * nkv + h) * hd;
+            c->k->rmsnorm(v, v, j->L->k_norm, hd, cf->eps);
+            rope_apply(v, cs, hd);
+        }
+        kv_store(c, j->layer, j->pos0, t);
+    }
+}
+
+/* Per token: x += o (when add), then h = rmsnorm(x) * norm (when norm). */
+typedef struct rows_job {
+    lf_ctx *c;
+    int T;
+    bool add;
+    const float *norm;
+} rows_job;
+
+static void rows_worker(void *arg, int ith, int nth)
+{
+    rows_job *j = arg;
+    lf_ctx *c = j->c;
+    int dim = c->m->cfg.dim;
+    int64_t a, b;
+    lf_pool_split(j->T, ith, nth, 1, &a, &b);
+    for (int64_t t = a; t < b; t++) {
+        float *x = c->x + (size_t)t * dim;
+        if (j->add) {
+            const float *o = c->o + (size_t)t * dim;
+            for (int i = 0; i < dim; i++)
+                x[i] += o[i];
+        }
+        if (j->norm)
+            c->k->rmsnorm(c->h + (size_t)t * dim, x, j->norm, dim, c->m->cfg.eps);
+    }
+}
+
+static void rows(lf_ctx *c, int T, bool add, const float *norm)
+{
+    rows_job j = {.c = c, .T = T, .add = add, .norm = norm};
+    run_rows(c, T, rows_worker, &j);
+}
+
+/* Per token: f1 = silu(f1) * f2, one kernel call per row (so an element's
+ * vector lane or scalar tail depends only on its column). */
+static void swiglu_worker(void *arg, int ith, int nth)
+{
+    rows_job *j = arg;
+    lf_ctx *c = j->c;
+    size_t nff = (size_t)c->m->cfg.n_ff;
+    int64_t a, b;
+    lf_pool_split(j->T, ith, nth, 1, &a, &b);
+    for (int64_t t = a; t < b; t++)
+        c->k->swiglu(c->f1 + (size_t)t * nff, c->f2 + (size_t)t * nff, (int)nff);
+}
+
+/* --- attention on the pool (attn.h). Work item: one KV head and att_nq
+ * consecutive queries of its group, (token, head) in token-major order;
+ * items are taken from a shared counter, latest tokens (longest rows)
+ * first. Each query's result is one fixed computation wherever it runs. */
+
+typedef struct att_job {
+    lf_ctx *c;
+    int layer, T, pos0, per_head;
+    atomic_int next;
+} att_job;
+
+static void att_worker(void *arg, int ith, int nth)
+{
+    (void)nth;
+    att_job *j = arg;
+    lf_ctx *c = j->c;
+    const lf_model_cfg *cf = &c->m->cfg;
+    int hd = cf->head_dim, hv = cf->v_head_dim, nh = cf->n_head, nkv = cf->n_kv_head;
+    int grp = nh / nkv, nq_all = j->T * grp;
+    float scale = 1.0f / sqrtf((float)hd);
+    float *s = c->scores + (size_t)ith * c->att_nq * c->n_kpos;
+    size_t kstride = (size_t)c->n_kpos * hd, vstride = (size_t)c->n_ctx * hv;
+    size_t esz = c->kv_f16 ? 2 : 4;
+    const uint8_t *kl = (const uint8_t *)c->kc + (size_t)j->layer * nkv * kstride * esz;
+    const uint8_t *vl = (const uint8_t *)c->vc + (size_t)j->layer * nkv * vstride * esz;
+    lf_attn_q qs[LF_ATTN_MAXQ];
+    for (;;) {
+        int i = atomic_fetch_add(&j->next, 1);
+        if (i >= j->per_head * nkv)
+            break;
+        int g = i % nkv, chunk = j->per_head - 1 - i / nkv;
+        int u0 = chunk * c->att_nq, n = nq_all - u0 < c->att_nq ? nq_all - u0 : c->att_nq;
+        for (int u = 0; u < n; u++) {
+            int t = (u0 + u) / grp, h = g * grp + (u0 + u) % grp;
+            qs[u].q = c->q + ((size_t)t * nh + h) * hd;
+            qs[u].out = c->h + ((size_t)t * nh + h) * hv;
+            qs[u].np = j->pos0 + t + 1; /* causal: keys 0..pos */
+        }
+        c->attn(c->k, kl + (size_t)g * kstride * esz, vl + (size_t)g * vstride * esz, c->kv_f16,
+                hd, hv, scale, qs, n, s, (size_t)c->n_kpos);
+    }
 }
 
 /* One chunk of T <= max_batch tokens at c->pos. */
@@ -186,11 +283,9 @@ static void forward_chunk(lf_ctx *c, const int32_t *tok, int T, bool all_logits,
 {
     const lf_model *m = c->m;
     const lf_model_cfg *cf = &m->cfg;
-    const lf_kern *k = c->k;
-    int dim = cf->dim, hd = cf->head_dim, hv = cf->v_head_dim, nh = cf->n_head,
-        nkv = cf->n_kv_head, nff = cf->n_ff;
-    size_t qd = (size_t)nh * hd, kd = (size_t)nkv * hd, vd = (size_t)nkv * hv,
-           ad = (size_t)nh * hv;
+    int dim = cf->dim, nh = cf->n_head, nkv = cf->n_kv_head, nff = cf->n_ff;
+    size_t qd = (size_t)nh * cf->head_dim, kd = (size_t)nkv * cf->head_dim,
+           vd = (size_t)nkv * cf->v_head_dim, ad = (size_t)nh * cf->v_head_dim;
     int pos0 = c->pos;
 
     for (int t = 0; t < T; t++) {
@@ -198,57 +293,51 @@ static void forward_chunk(lf_ctx *c, const int32_t *tok, int T, bool all_logits,
         lf_row_to_f32(m->tok_embd.type, row, c->x + (size_t)t * dim, dim);
     }
     rope_table(c, pos0, T);
+    rows(c, T, false, m->layers[0].attn_norm); /* h = rmsnorm(x) * attn_norm */
 
     for (int l = 0; l < cf->n_layer; l++) {
         const lf_layer *L = &m->layers[l];
-        for (int t = 0; t < T; t++)
-            k->rmsnorm(c->h + (size_t)t * dim, c->x + (size_t)t * dim, L->attn_norm, dim, cf->eps);
         mm_spec qkv[3] = {
             {&L->wq, c->h, (size_t)dim, c->q, qd},
             {&L->wk, c->h, (size_t)dim, c->kk, kd},
             {&L->wv, c->h, (size_t)dim, c->vv, vd},
         };
         matmul(c, T, 3, qkv);
-        for (int t = 0; t < T; t++) {
-            const float *cs = c->rope + (size_t)t * hd;
-            for (int h = 0; h < nh; h++) {
-                float *v = c->q + (size_t)t * qd + (size_t)h * hd;
-                k->rmsnorm(v, v, L->q_norm, hd, cf->eps);
-                rope_apply(v, cs, hd);
-            }
-            for (int h = 0; h < nkv; h++) {
-                float *v = c->kk + (size_t)t * kd + (size_t)h * hd;
-                k->rmsnorm(v, v, L->k_norm, hd, cf->eps);
-                rope_apply(v, cs, hd);
-            }
-        }
-        kv_store(c, l, pos0, T);
-        att_job aj = {.c = c, .layer = l, .T = T, .pos0 = pos0};
+        qk_job qj = {.c = c, .L = L, .layer = l, .T = T, .pos0 = pos0};
+        run_rows(c, T, qk_worker, &qj);
+        att_job aj = {.c = c, .layer = l, .T = T, .pos0 = pos0,
+                      .per_head = (T * (nh / nkv) + c->att_nq - 1) / c->att_nq};
+        atomic_init(&aj.next, 0);
         lf_pool_run(c->pool, att_worker, &aj);  /* -> c->h [T, nh*hv] */
         mm_spec wo = {&L->wo, c->h, ad, c->o, (size_t)dim};
         matmul(c, T, 1, &wo);
-        add_rows(c->x, c->o, (size_t)T * dim);
-
-        for (int t = 0; t < T; t++)
-            k->rmsnorm(c->h + (size_t)t * dim, c->x + (size_t)t * dim, L->ffn_norm, dim, cf->eps);
+        rows(c, T, true, L->ffn_norm); /* x += o; h = rmsnorm(x) * ffn_norm */
         mm_spec gu[2] = {
             {&L->gate, c->h, (size_t)dim, c->f1, (size_t)nff},
             {&L->up, c->h, (size_t)dim, c->f2, (size_t)nff},
         };
         matmul(c, T, 2, gu);
-        k->swiglu(c->f1, c->f2, T * nff);
+        rows_job sj = {.c = c, .T = T};
+        run_rows(c, T, swiglu_worker, &sj);
         mm_spec dn = {&L->down, c->f1, (size_t)nff, c->o, (size_t)dim};
         matmul(c, T, 1, &dn);
-        add_rows(c->x, c->o, (size_t)T * dim);
+        /* x += o, then the next layer's input norm (or, after the last
+         * layer, the output norm of every row when all rows want logits) */
+        const float *next = l + 1 < cf->n_layer ? m->layers[l + 1].attn_norm
+                            : logits && all_logits ? m->out_norm
+                                                   : NULL;
+        rows(c, T, true, next);
     }
 
     memcpy(c->tokens + pos0, tok, (size_t)T * sizeof *tok);
     c->pos = pos0 + T;
     if (!logits)
         return;
-    int t0 = all_logits ? 0 : T - 1, n = T - t0;
-    for (int t = t0; t < T; t++)
-        k->rmsnorm(c->h + (size_t)(t - t0) * dim, c->x + (size_t)t * dim, m->out_norm, dim, cf->eps);
+    int n = T;
+    if (!all_logits) { /* the last row only */
+        c->k->rmsnorm(c->h, c->x + (size_t)(T - 1) * dim, m->out_norm, dim, cf->eps);
+        n = 1;
+    }
     mm_spec out = {&m->output, c->h, (size_t)dim, logits, (size_t)cf->vocab};
     matmul(c, n, 1, &out);
 }
@@ -319,9 +408,16 @@ int lf_ctx_new(const lf_model *m, const lf_ctx_opts *o, lf_ctx **out, lf_err *er
     c->f1 = malloc(B * cf->n_ff * sizeof(float));
     c->f2 = malloc(B * cf->n_ff * sizeof(float));
     c->rope = malloc(B * cf->head_dim * sizeof(float));
-    c->scores = malloc((size_t)lf_pool_size(c->pool) * c->n_kpos * sizeof(float));
+    c->attn = lf_attn_for(c->k);
+    int grp = cf->n_head / cf->n_kv_head;
+    /* about 8 queries per attention item, whole groups where they fit */
+    c->att_nq = grp >= 8 ? (grp < LF_ATTN_MAXQ ? grp : LF_ATTN_MAXQ) : 8 / grp * grp;
+    c->scores = malloc((size_t)lf_pool_size(c->pool) * c->att_nq * c->n_kpos * sizeof(float));
+    c->inv_freq = malloc((size_t)(cf->head_dim / 2 + 1) * sizeof(float));
+    for (int i = 0; c->inv_freq && i < cf->head_dim / 2; i++)
+        c->inv_freq[i] = 1.0f / powf(cf->rope_theta, (float)(2 * i) / (float)cf->head_dim);
     if (!c->tokens || !c->kc || !c->vc || !c->x || !c->h || !c->q || !c->kk || !c->vv || !c->o ||
-        !c->f1 || !c->f2 || !c->rope || !c->scores) {
+        !c->f1 || !c->f2 || !c->rope || !c->scores || !c->inv_freq) {
         rc = lf_err_set(err, ENOMEM, "ctx: out of memory for a context of %d positions", c->n_ctx);
         goto fail;
     }
@@ -351,6 +447,7 @@ void lf_ctx_free(lf_ctx *c)
     free(c->f2);
     free(c->rope);
     free(c->scores);
+    free(c->inv_freq);
     free(c);
 }
 

@@ -1,7 +1,8 @@
 /* test_model.c: loading Qwen3 GGUF files and the forward pass: shapes and
  * metadata, bit-identical logits between batched and one-token runs, across
  * thread counts, after cache truncation, with every weight type and both
- * KV-cache formats; SIMD vs reference kernels within tolerance; errors. */
+ * KV-cache formats, and for several attention shapes; SIMD vs reference
+ * kernels within tolerance; errors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -193,6 +194,69 @@ static void test_simd_vs_ref(void **st)
     free(path);
 }
 
+/* Other attention shapes (GQA groups of 1, 4, 8 and 32 heads, wider heads,
+ * an odd ffn width) over a long sequence (several K blocks, several
+ * attention work items per head): batched == chunked == one token at a
+ * time, and 1 == 3 threads, bit for bit, with both cache formats and every
+ * kernel table. */
+static void test_shapes_invariance(void **st)
+{
+    (void)st;
+    static const int shapes[][4] = {/* n_head, n_kv_head, head_dim, n_ff */
+                                    {4, 4, 16, 96}, {8, 2, 32, 100}, {8, 1, 64, 96},
+                                    {32, 1, 8, 96}};
+    enum { N = 150 };
+    int32_t tk[N];
+    const lf_kern *ks[3] = {lf_kern_ref(), lf_kern_avx2(), lf_kern_avx512()};
+    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+        lf_random_spec s = fx_spec(LF_GGML_BF16, true, 270, 40 + si);
+        s.cfg.n_head = shapes[si][0];
+        s.cfg.n_kv_head = shapes[si][1];
+        s.cfg.head_dim = s.cfg.v_head_dim = shapes[si][2];
+        s.cfg.n_ff = shapes[si][3];
+        char *path = fx_write(&s);
+        assert_non_null(path);
+        lf_model *m;
+        lf_err err = {0};
+        assert_int_equal(lf_model_load(path, &m, &err), 0);
+        int V = m->cfg.vocab;
+        uint64_t r = 3 + si;
+        for (int i = 0; i < N; i++) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            tk[i] = (int32_t)((r >> 33) % (uint64_t)V);
+        }
+        size_t sz = (size_t)N * V * sizeof(float);
+        float *all = malloc(sz), *other = malloc(sz);
+        for (int ki = 0; ki < 3; ki++)
+            for (int f16 = 0; f16 < 2; f16++) {
+                if (!ks[ki])
+                    continue;
+                lf_ctx_opts o = {.n_ctx = N, .threads = 1, .kv_f16 = f16, .kern = ks[ki]};
+                lf_ctx *c;
+                assert_int_equal(lf_ctx_new(m, &o, &c, &err), 0);
+                assert_int_equal(lf_forward(c, tk, N, true, all, &err), 0);
+                lf_ctx_free(c);
+                for (int i = 0; i < N * V; i++)
+                    assert_true(isfinite(all[i]));
+                o.threads = 3;
+                o.max_batch = 13;
+                assert_int_equal(lf_ctx_new(m, &o, &c, &err), 0);
+                assert_int_equal(lf_forward(c, tk, N, true, other, &err), 0);
+                assert_memory_equal(all, other, sz);
+                lf_ctx_truncate(c, 0);
+                for (int i = 0; i < N; i++)
+                    assert_int_equal(lf_forward(c, &tk[i], 1, true, other + (size_t)i * V, &err), 0);
+                assert_memory_equal(all, other, sz);
+                lf_ctx_free(c);
+            }
+        free(all);
+        free(other);
+        lf_model_free(m);
+        unlink(path);
+        free(path);
+    }
+}
+
 static void test_errors(void **st)
 {
     (void)st;
@@ -245,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_batch_invariance),
         cmocka_unit_test(test_thread_invariance),
         cmocka_unit_test(test_simd_vs_ref),
+        cmocka_unit_test(test_shapes_invariance),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
