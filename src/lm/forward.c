@@ -80,6 +80,8 @@ typedef struct mm_job {
     const lf_kern *k;
     int T, n;
     mm_spec s[3];
+    const uint8_t *xq[3]; /* Q8_0 weights: x quantised (quant.h's Q8X), or NULL */
+    size_t ldq[3];
 } mm_job;
 
 static void mm_worker(void *arg, int ith, int nth)
@@ -88,16 +90,52 @@ static void mm_worker(void *arg, int ith, int nth)
     for (int i = 0; i < j->n; i++) {
         int64_t a, b;
         lf_pool_split(j->s[i].w->n_out, ith, nth, 16, &a, &b);
-        if (a < b)
+        if (a >= b)
+            continue;
+        if (j->xq[i])
+            j->k->matmul_q8(j->s[i].w, j->xq[i], j->ldq[i], j->s[i].y, j->s[i].ldy, j->T, a, b);
+        else
             j->k->matmul(j->s[i].w, j->s[i].x, j->s[i].ldx, j->s[i].y, j->s[i].ldy, j->T, a, b);
     }
 }
 
+/* Q8_0 weights take int8 activations: each distinct input of the dispatch
+ * is quantised once, here, before the workers start (without memory for
+ * that, k->matmul quantises per worker: the same bits). */
 static void matmul(lf_ctx *c, int T, int n, const mm_spec *s)
 {
     mm_job j = {.k = c->k, .T = T, .n = n};
     memcpy(j.s, s, (size_t)n * sizeof *s);
+    size_t off[3] = {0}, need = 0;
+    int src[3];
+    for (int i = 0; i < n; i++) {
+        src[i] = -1;
+        if (s[i].w->type != LF_GGML_Q8_0)
+            continue;
+        for (int p = 0; p < i && src[i] < 0; p++)
+            if (src[p] == p && s[p].x == s[i].x && s[p].ldx == s[i].ldx &&
+                s[p].w->n_in == s[i].w->n_in)
+                src[i] = p;
+        j.ldq[i] = lf_q8x_row_bytes(s[i].w->n_in);
+        if (src[i] < 0) {
+            src[i] = i;
+            off[i] = need;
+            need += (size_t)T * j.ldq[i];
+        }
+    }
+    uint8_t *buf = need ? malloc(need) : NULL;
+    if (buf)
+        for (int i = 0; i < n; i++) {
+            if (src[i] < 0)
+                continue;
+            j.xq[i] = buf + off[src[i]];
+            if (src[i] == i)
+                for (int t = 0; t < T; t++)
+                    c->k->quantize_q8x(s[i].x + (size_t)t * s[i].ldx, s[i].w->n_in,
+                                       buf + off[i] + (size_t)t * j.ldq[i]);
+        }
     lf_pool_run(c->pool, mm_worker, &j);
+    free(buf);
 }
 
 /* --- per-token steps, split by tokens when the batch is large enough. */

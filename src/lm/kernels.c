@@ -43,19 +43,13 @@ void lf_row_to_f32(lf_ggml_type t, const void *row, float *dst, int64_t n)
     }
 }
 
-/* One dot product of a weight row with x, in plain sequential order
- * (Q8_0: per block, sum q*x then scale by d). */
+/* One dot product of a float-type weight row with x, in plain sequential
+ * order. */
 static float ref_row_dot(const lf_wmat *w, const void *row, const float *x)
 {
     int64_t n = w->n_in;
     float acc = 0.0f;
     switch (w->type) {
-    case LF_GGML_F32: {
-        const float *p = row;
-        for (int64_t i = 0; i < n; i++)
-            acc += p[i] * x[i];
-        break;
-    }
     case LF_GGML_F16: {
         const uint16_t *p = row;
         for (int64_t i = 0; i < n; i++)
@@ -68,26 +62,77 @@ static float ref_row_dot(const lf_wmat *w, const void *row, const float *x)
             acc += lf_bf16_to_f32(p[i]) * x[i];
         break;
     }
-    case LF_GGML_Q8_0: {
-        const uint8_t *b = row;
-        for (int64_t i = 0; i < n; i += LF_Q8_0_BLOCK, b += LF_Q8_0_BYTES) {
-            uint16_t dh;
-            memcpy(&dh, b, 2);
-            const int8_t *q = (const int8_t *)(b + 2);
-            float s = 0.0f;
-            for (int j = 0; j < LF_Q8_0_BLOCK; j++)
-                s += (float)q[j] * x[i + j];
-            acc += s * lf_f16_to_f32(dh);
-        }
+    default: {
+        const float *p = row;
+        for (int64_t i = 0; i < n; i++)
+            acc += p[i] * x[i];
         break;
     }
     }
     return acc;
 }
 
+/* The Q8_0 chain of kernels.h, element by element from the two layouts. */
+static void ref_matmul_q8(const lf_wmat *w, const uint8_t *xq, size_t ldq, float *y, size_t ldy,
+                          int T, int64_t r0, int64_t r1)
+{
+    int64_t nb = w->n_in / LF_Q8_0_BLOCK;
+    for (int64_t o = r0; o < r1; o++) {
+        const uint8_t *row = (const uint8_t *)w->data + (size_t)o * w->row_bytes;
+        for (int t = 0; t < T; t++) {
+            const uint8_t *xr = xq + (size_t)t * ldq;
+            float acc[LF_Q8X_GROUP] = {0};
+            for (int64_t b = 0; b < nb; b++) {
+                const uint8_t *blk = row + (size_t)b * LF_Q8_0_BYTES;
+                const uint8_t *gq = xr + (size_t)(b / LF_Q8X_GROUP) * LF_Q8X_GROUP_BYTES;
+                int j = (int)(b % LF_Q8X_GROUP);
+                int32_t s = 0;
+                for (int i = 0; i < LF_Q8_0_BLOCK; i++)
+                    s += (int32_t)(int8_t)blk[2 + i] * (int32_t)(int8_t)gq[((i / 4) * 8 + j) * 4 + i % 4];
+                uint16_t dh;
+                float dx;
+                memcpy(&dh, blk, 2);
+                memcpy(&dx, gq + 256 + 4 * j, 4);
+                float d = lf_f16_to_f32(dh) * dx;
+                acc[j] = fmaf((float)s, d, acc[j]);
+            }
+            y[(size_t)t * ldy + (size_t)o] =
+                ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+        }
+    }
+}
+
+void lf_kern_q8_matmul_f32(lf_q8x_quant_fn q, lf_q8_matmul_fn mm, const lf_wmat *w, const float *x,
+                           size_t ldx, float *y, size_t ldy, int T, int64_t r0, int64_t r1)
+{
+    size_t rbq = lf_q8x_row_bytes(w->n_in);
+    uint8_t *buf = malloc((size_t)T * rbq);
+    if (buf) {
+        for (int t = 0; t < T; t++)
+            q(x + (size_t)t * ldx, w->n_in, buf + (size_t)t * rbq);
+        mm(w, buf, rbq, y, ldy, T, r0, r1);
+        free(buf);
+        return;
+    }
+    _Alignas(64) uint8_t one[32 * LF_Q8X_GROUP_BYTES]; /* rows of up to 8192 values */
+    for (int t = 0; t < T; t++) {
+        if (rbq <= sizeof one) {
+            q(x + (size_t)t * ldx, w->n_in, one);
+            mm(w, one, rbq, y + (size_t)t * ldy, ldy, 1, r0, r1);
+        } else { /* no memory for a row this long: say so in the output */
+            for (int64_t o = r0; o < r1; o++)
+                y[(size_t)t * ldy + (size_t)o] = NAN;
+        }
+    }
+}
+
 static void ref_matmul(const lf_wmat *w, const float *x, size_t ldx, float *y, size_t ldy,
                        int T, int64_t r0, int64_t r1)
 {
+    if (w->type == LF_GGML_Q8_0) {
+        lf_kern_q8_matmul_f32(lf_q8x_quantize_row, ref_matmul_q8, w, x, ldx, y, ldy, T, r0, r1);
+        return;
+    }
     for (int64_t o = r0; o < r1; o++) {
         const void *row = (const uint8_t *)w->data + (size_t)o * w->row_bytes;
         for (int t = 0; t < T; t++)
@@ -185,6 +230,8 @@ static void ref_swiglu(float *g, const float *u, int n)
 static const lf_kern ref_kern = {
     .name = "ref",
     .matmul = ref_matmul,
+    .quantize_q8x = lf_q8x_quantize_row,
+    .matmul_q8 = ref_matmul_q8,
     .dot_f32 = ref_dot_f32,
     .dot_f16 = ref_dot_f16,
     .axpy_f32 = ref_axpy_f32,

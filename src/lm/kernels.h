@@ -1,8 +1,10 @@
 /* kernels.h: the numeric kernels of the inference engine: matrix products of
- * weights (F32/F16/BF16/Q8_0) with fp32 activations, dot products, RMSNorm,
- * softmax, SwiGLU. A plain C reference (kernels.c) is the spec; AVX2+FMA+F16C
- * (kernels_avx2.c) and AVX-512 (kernels_avx512.c) variants are chosen at run
- * time and tested against it with a tolerance (tests/unit/lm/test_kernels.c).
+ * weights (F32/F16/BF16 with fp32 activations; Q8_0 with int8 activations),
+ * dot products, RMSNorm, softmax, SwiGLU. A plain C reference (kernels.c) is
+ * the spec; AVX2+FMA+F16C (kernels_avx2.c) and AVX-512 (kernels_avx512.c;
+ * VNNI for Q8_0 where the CPU has it) variants are chosen at run
+ * time and tested against it (tests/unit/lm/test_kernels.c): with a tolerance,
+ * except the Q8_0 products, which give the reference's bits exactly.
  *
  * Determinism contract (what copy-speculation and the thread pool rely on):
  * within one kernel table, every output element is computed by one fixed
@@ -33,14 +35,32 @@ typedef struct lf_wmat {
     size_t row_bytes;
 } lf_wmat;
 
+/* Q8_0 products with int8 activations (lf_kern.quantize_q8x, matmul_q8). */
+typedef void (*lf_q8x_quant_fn)(const float *x, int64_t n, uint8_t *dst);
+typedef void (*lf_q8_matmul_fn)(const lf_wmat *w, const uint8_t *xq, size_t ldq, float *y,
+                                size_t ldy, int T, int64_t r0, int64_t r1);
+
 /* Positions per block of the transposed K cache (attn_scores). */
 #define LF_KBLK 16
 
 typedef struct lf_kern {
     const char *name;
-    /* y[t*ldy + o] = sum_i W[o][i] * x[t*ldx + i] for t in [0,T), o in [r0,r1). */
+    /* y[t*ldy + o] = sum_i W[o][i] * x[t*ldx + i] for t in [0,T), o in [r0,r1).
+     * Q8_0 weights: x is quantised (quantize_q8x) and matmul_q8 runs. */
     void (*matmul)(const lf_wmat *w, const float *x, size_t ldx, float *y, size_t ldy,
                    int T, int64_t r0, int64_t r1);
+    /* Q8_0 weights times int8 activations, the one path of every Q8_0
+     * product (batched or not, whichever caller). quantize_q8x writes one
+     * row of n values in the Q8X layout (quant.h: 32-value blocks, int8 q,
+     * fp32 scale dx); matmul_q8 is matmul over T such rows, row t at
+     * xq + t * ldq bytes. With s_b the exact integer sum of block b's 32
+     * products q_w * q_x and dw_b (the weight's f16 scale), dx_b the scales,
+     * every table computes each output as
+     *     acc[b % 8] = fma((float)s_b, dw_b * dx_b, acc[b % 8])  (b = 0, 1, ..; acc = 0)
+     *     y = ((acc0 + acc4) + (acc2 + acc6)) + ((acc1 + acc5) + (acc3 + acc7))
+     * so the SIMD tables give the reference's bits exactly. */
+    void (*quantize_q8x)(const float *x, int64_t n, uint8_t *dst);
+    lf_q8_matmul_fn matmul_q8;
     /* sum a[i]*b[i]; b is fp32, a fp32 or f16 (the KV cache). */
     float (*dot_f32)(const float *a, const float *b, int n);
     float (*dot_f16)(const uint16_t *a, const float *b, int n);
@@ -134,6 +154,12 @@ static inline float lf_bf16_to_f32(uint16_t h)
     memcpy(&f, &bits, 4);
     return f;
 }
+
+/* The matmul entry for Q8_0 weights, shared by the tables: quantises the T
+ * rows of x with q (into a heap buffer; without memory one token at a time
+ * through a stack buffer, same bits) and runs mm. */
+void lf_kern_q8_matmul_f32(lf_q8x_quant_fn q, lf_q8_matmul_fn mm, const lf_wmat *w, const float *x,
+                           size_t ldx, float *y, size_t ldy, int T, int64_t r0, int64_t r1);
 
 /* Writes the n elements of one weight row (any supported type) as fp32. */
 void lf_row_to_f32(lf_ggml_type t, const void *row, float *dst, int64_t n);

@@ -1,5 +1,5 @@
 /* kernels_avx2.c: the kernels of kernels_simd.h on 8-lane AVX2 vectors with
- * FMA and F16C. Compiled with -mavx2 -mfma -mf16c; chosen at run time only
+ * FMA and F16C, and the Q8_0 integer kernels of kernels_q8.h with maddubs. Compiled with -mavx2 -mfma -mf16c; chosen at run time only
  * when the CPU supports all three. */
 #include <immintrin.h>
 #include <stdint.h>
@@ -32,8 +32,6 @@ typedef __m256 V;
 #define V_LOAD_BF16(p)                                                                     \
     _mm256_castsi256_ps(_mm256_slli_epi32(                                                 \
         _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))), 16))
-#define V_LOAD_I8(p) \
-    _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(p))))
 
 static inline float avx2_hsum(__m256 v)
 {
@@ -55,9 +53,26 @@ static inline float avx2_hmax(__m256 v)
 
 #include "lm/kernels_simd.h"
 
+#define Q8FN(name) avx2_q8_##name
+#define Q8_VNNI 0
+#define Q8_NR 2
+#define Q8_NT 2
+#include "lm/kernels_q8.h"
+
+static void avx2_matmul(const lf_wmat *w, const float *x, size_t ldx, float *y, size_t ldy, int T,
+                        int64_t r0, int64_t r1)
+{
+    if (w->type == LF_GGML_Q8_0)
+        lf_kern_q8_matmul_f32(avx2_q8_quantize, avx2_q8_matmul_q8, w, x, ldx, y, ldy, T, r0, r1);
+    else
+        avx2_matmul_float(w, x, ldx, y, ldy, T, r0, r1);
+}
+
 static const lf_kern avx2_kern = {
     .name = "avx2",
     .matmul = avx2_matmul,
+    .quantize_q8x = avx2_q8_quantize,
+    .matmul_q8 = avx2_q8_matmul_q8,
     .dot_f32 = avx2_dot_f32,
     .dot_f16 = avx2_dot_f16,
     .axpy_f32 = avx2_axpy_f32,

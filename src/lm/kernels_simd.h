@@ -2,12 +2,13 @@
  * vocabulary; kernels_avx2.c and kernels_avx512.c define that vocabulary
  * (V, VL, V_* macros, the tile shape TR x TT and KFN) and include this file.
  *
- * matmul: every output element y[t][o] is one vector accumulator chain over
- * the row in steps of VL (fma(w, x, acc)), reduced by V_REDUCE, plus a
- * scalar tail; the tile shape only decides which chains run side by side, so
- * a result never depends on batch size, row range or thread (kernels.h).
- * Loop order: token chunks that stay in L2, then TR-row blocks whose weights
- * stay in L1 while TT tokens at a time stream past them. */
+ * matmul_float (F32/F16/BF16 weights; Q8_0 takes the integer path of
+ * kernels_q8.h): every output element y[t][o] is one vector accumulator
+ * chain over the row in steps of VL (fma(w, x, acc)), reduced by V_REDUCE,
+ * plus a scalar tail; the tile shape only decides which chains run side by
+ * side, so a result never depends on batch size, row range or thread
+ * (kernels.h). Loop order: token chunks that stay in L2, then TR-row blocks
+ * whose weights stay in L1 while TT tokens at a time stream past them. */
 
 #ifndef KFN
 #error "include from kernels_avx2.c or kernels_avx512.c"
@@ -15,8 +16,7 @@
 
 #include <math.h>
 
-/* Loads VL weights of row type TYPE at element i as fp32 (Q8_0 as d * q;
- * the matmul itself handles Q8_0 blocks whole, see tile). */
+/* Loads VL weights of row type TYPE at element i as fp32. */
 static inline __attribute__((always_inline)) V KFN(wload)(lf_ggml_type type, const uint8_t *row,
                                                          int64_t i)
 {
@@ -25,12 +25,6 @@ static inline __attribute__((always_inline)) V KFN(wload)(lf_ggml_type type, con
         return V_LOAD_F16((const uint16_t *)row + i);
     case LF_GGML_BF16:
         return V_LOAD_BF16((const uint16_t *)row + i);
-    case LF_GGML_Q8_0: {
-        const uint8_t *b = row + (size_t)(i / LF_Q8_0_BLOCK) * LF_Q8_0_BYTES;
-        uint16_t dh;
-        memcpy(&dh, b, 2);
-        return V_MUL(V_SET1(lf_f16_to_f32(dh)), V_LOAD_I8((const int8_t *)(b + 2) + i % LF_Q8_0_BLOCK));
-    }
     default:
         return V_LOAD((const float *)row + i);
     }
@@ -43,12 +37,6 @@ static float KFN(wscalar)(lf_ggml_type type, const uint8_t *row, int64_t i)
         return lf_f16_to_f32(((const uint16_t *)row)[i]);
     case LF_GGML_BF16:
         return lf_bf16_to_f32(((const uint16_t *)row)[i]);
-    case LF_GGML_Q8_0: {
-        const uint8_t *b = row + (size_t)(i / LF_Q8_0_BLOCK) * LF_Q8_0_BYTES;
-        uint16_t dh;
-        memcpy(&dh, b, 2);
-        return lf_f16_to_f32(dh) * (float)((const int8_t *)(b + 2))[i % LF_Q8_0_BLOCK];
-    }
     default:
         return ((const float *)row)[i];
     }
@@ -65,44 +53,6 @@ KFN(tile)(lf_ggml_type type, int64_t n, const uint8_t *rows, size_t rb, const fl
 #pragma GCC unroll 8
         for (int t = 0; t < NT; t++)
             acc[r][t] = V_ZERO();
-    if (type == LF_GGML_Q8_0) { /* n % 32 == 0 (the loader checks) */
-        /* per block: s = sum q*x over the block, then acc += s * d: one
-         * dependent FMA per 32 weights, no per-element scaling */
-        enum { NB = LF_Q8_0_BLOCK / VL };
-        for (int64_t i = 0; i < n; i += LF_Q8_0_BLOCK) {
-            V xv[TT][NB];
-#pragma GCC unroll 8
-            for (int t = 0; t < NT; t++)
-#pragma GCC unroll 4
-                for (int j = 0; j < NB; j++)
-                    xv[t][j] = V_LOAD(x + (size_t)t * ldx + i + j * VL);
-#pragma GCC unroll 8
-            for (int r = 0; r < NR; r++) {
-                const uint8_t *blk = rows + (size_t)r * rb + (size_t)(i / LF_Q8_0_BLOCK) * LF_Q8_0_BYTES;
-                if (NT == 1 && (i % 64) == 0)
-                    __builtin_prefetch(blk + (size_t)NR * rb, 0, 0);
-                uint16_t dh;
-                memcpy(&dh, blk, 2);
-                V d = V_SET1(_mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(dh))));
-                V wq[NB];
-#pragma GCC unroll 4
-                for (int j = 0; j < NB; j++)
-                    wq[j] = V_LOAD_I8((const int8_t *)(blk + 2) + j * VL);
-#pragma GCC unroll 8
-                for (int t = 0; t < NT; t++) {
-                    V sv = V_MUL(wq[0], xv[t][0]);
-#pragma GCC unroll 4
-                    for (int j = 1; j < NB; j++)
-                        sv = V_FMA(wq[j], xv[t][j], sv);
-                    acc[r][t] = V_FMA(sv, d, acc[r][t]);
-                }
-            }
-        }
-        for (int r = 0; r < NR; r++)
-            for (int t = 0; t < NT; t++)
-                y[(size_t)t * ldy + (size_t)r] = V_REDUCE(acc[r][t]);
-        return;
-    }
     int64_t nv = n - n % VL;
     for (int64_t i = 0; i < nv; i += VL) {
         V xv[TT];
@@ -175,8 +125,9 @@ KFN(matmul_t)(const lf_wmat *w, lf_ggml_type type, const float *x, size_t ldx, f
     }
 }
 
-static void KFN(matmul)(const lf_wmat *w, const float *x, size_t ldx, float *y, size_t ldy, int T,
-                        int64_t r0, int64_t r1)
+/* F32, F16, BF16 weights (the table's matmul sends Q8_0 to kernels_q8.h). */
+static void KFN(matmul_float)(const lf_wmat *w, const float *x, size_t ldx, float *y, size_t ldy,
+                              int T, int64_t r0, int64_t r1)
 {
     switch (w->type) {
     case LF_GGML_F16:
@@ -184,9 +135,6 @@ static void KFN(matmul)(const lf_wmat *w, const float *x, size_t ldx, float *y, 
         break;
     case LF_GGML_BF16:
         KFN(matmul_t)(w, LF_GGML_BF16, x, ldx, y, ldy, T, r0, r1);
-        break;
-    case LF_GGML_Q8_0:
-        KFN(matmul_t)(w, LF_GGML_Q8_0, x, ldx, y, ldy, T, r0, r1);
         break;
     default:
         KFN(matmul_t)(w, LF_GGML_F32, x, ldx, y, ldy, T, r0, r1);

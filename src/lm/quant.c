@@ -130,3 +130,45 @@ int lf_q8_0_dequantize_row(const void *src, float *dst, size_t n)
     }
     return 0;
 }
+
+void lf_q8x_quantize_row(const float *src, int64_t n, uint8_t *dst)
+{
+    int64_t nb = n / LF_Q8_0_BLOCK;
+    int64_t ng = (nb + LF_Q8X_GROUP - 1) / LF_Q8X_GROUP;
+    for (int64_t g = 0; g < ng; g++) {
+        uint8_t *gq = dst + (size_t)g * LF_Q8X_GROUP_BYTES;
+        float ds[LF_Q8X_GROUP];
+        int32_t cs[LF_Q8X_GROUP];
+        for (int j = 0; j < LF_Q8X_GROUP; j++) {
+            int64_t b = g * LF_Q8X_GROUP + j;
+            int8_t q[LF_Q8_0_BLOCK] = {0};
+            float d = 0.0f;
+            if (b < nb) {
+                const float *x = src + b * LF_Q8_0_BLOCK;
+                float amax = 0.0f;
+                for (int i = 0; i < LF_Q8_0_BLOCK; i++) {
+                    float a = fabsf(x[i]);
+                    if (a > amax) /* NaN never wins (as the SIMD max) */
+                        amax = a;
+                }
+                d = amax / 127.0f;
+                float id = d != 0.0f ? 1.0f / d : 0.0f;
+                for (int i = 0; i < LF_Q8_0_BLOCK; i++) {
+                    float v = x[i] * id;
+                    v = v > -127.0f ? v : -127.0f; /* NaN -> -127 */
+                    v = v < 127.0f ? v : 127.0f;
+                    q[i] = (int8_t)nearbyintf(v);
+                }
+            }
+            ds[j] = d;
+            cs[j] = 0;
+            for (int k = 0; k < 8; k++)
+                for (int e = 0; e < 4; e++) {
+                    memcpy(gq + (k * 8 + j) * 4 + e, &q[4 * k + e], 1);
+                    cs[j] -= 128 * q[4 * k + e];
+                }
+        }
+        memcpy(gq + 256, ds, sizeof ds);
+        memcpy(gq + 288, cs, sizeof cs);
+    }
+}

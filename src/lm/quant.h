@@ -32,4 +32,33 @@ void lf_bf16_to_fp32_row(const uint16_t *src, float *dst, size_t n);
 int lf_q8_0_quantize_row(const float *src, void *dst, size_t n);
 int lf_q8_0_dequantize_row(const void *src, float *dst, size_t n);
 
+/* Q8X: activations quantised for the integer products with Q8_0 weights
+ * (lf_kern.matmul_q8, kernels.h). A row of n values (n a multiple of 32)
+ * is nb = n / 32 blocks; per block
+ *     d = max|x| / 127 (fp32),  id = d != 0 ? 1 / d : 0,
+ *     q = round-half-even(clamp(x * id, -127, 127))   (NaN -> -127),
+ * so x ~= d * q with |q| <= 127. Blocks are stored in groups of 8 (the last
+ * group padded with q = 0, d = 0), LF_Q8X_GROUP_BYTES bytes a group:
+ *     bytes [0, 256): byte (k * 8 + j) * 4 + e = q[block j][4 * k + e]
+ *                     (int8: block j's k-th 4-byte piece in 32-bit lane j,
+ *                     j, k in [0, 8), e in [0, 4));
+ *     bytes [256, 288): fp32 d of blocks 0..7;
+ *     bytes [288, 320): int32 -128 * sum(q) of blocks 0..7 (for products
+ *                     with the weights offset to unsigned, w + 128).
+ * The interleaving puts each block in its own 32-bit lane of a 256-bit
+ * vector, so integer dot products need no horizontal sums. */
+#define LF_Q8X_GROUP 8            /* blocks per group */
+#define LF_Q8X_GROUP_BYTES 320    /* 8 * 32 quants + 8 fp32 scales + 8 int32 sums */
+
+/* Bytes of one quantised row of n values (n % 32 == 0). */
+static inline size_t lf_q8x_row_bytes(int64_t n)
+{
+    size_t nb = (size_t)n / LF_Q8_0_BLOCK;
+    return (nb + LF_Q8X_GROUP - 1) / LF_Q8X_GROUP * LF_Q8X_GROUP_BYTES;
+}
+
+/* The scalar reference quantiser (the SIMD ones in the kernel tables give
+ * the same bytes): n values of src into lf_q8x_row_bytes(n) bytes of dst. */
+void lf_q8x_quantize_row(const float *src, int64_t n, uint8_t *dst);
+
 #endif

@@ -1,7 +1,8 @@
 /* test_kernels.c: every SIMD kernel table against the plain C reference on
  * random (never zero) inputs, for each weight type and awkward sizes, and
  * the determinism contract of kernels.h: a matmul over a batch gives the
- * same bits as one token at a time, whatever the row range. */
+ * same bits as one token at a time, whatever the row range. The Q8_0
+ * integer path (int8 activations) must equal the reference bit for bit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,7 +67,8 @@ static int setup(void **st)
     return 0;
 }
 
-/* Tolerance: |simd - ref| <= 1e-5 * sum |w_i x_i| (+ tiny absolute). */
+/* Tolerance: |simd - ref| <= 1e-5 * sum |w_i x_i| (+ tiny absolute);
+ * Q8_0 (int8 activations, exact integer sums, one float chain): bit-equal. */
 static void test_matmul_vs_ref(void **st)
 {
     (void)st;
@@ -90,6 +92,10 @@ static void test_matmul_vs_ref(void **st)
             ref->matmul(&w, x, (size_t)n_in, yr, (size_t)n_out, T, 0, n_out);
             for (int k = 0; k < n_tables; k++) {
                 tables[k]->matmul(&w, x, (size_t)n_in, ys, (size_t)n_out, T, 0, n_out);
+                if (types[ti] == LF_GGML_Q8_0) { /* the integer path: exactly the reference */
+                    assert_memory_equal(ys, yr, (size_t)T * n_out * 4);
+                    continue;
+                }
                 for (int t = 0; t < T; t++)
                     for (int64_t o = 0; o < n_out; o++) {
                         lf_row_to_f32(w.type, (const uint8_t *)w.data + o * w.row_bytes, row, n_in);
@@ -136,6 +142,204 @@ static void test_matmul_batch_invariant(void **st)
         free(x);
         free(yb);
         free(y1);
+        free(d);
+    }
+}
+
+/* Every table's Q8X quantiser writes the reference's bytes, also for zero,
+ * -0, huge, tiny, infinite and NaN values; the quants dequantise to within
+ * half a step. */
+static void test_q8x_quantize(void **st)
+{
+    (void)st;
+    static const int64_t ns[] = {32, 64, 96, 256, 288, 1056};
+    for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++) {
+        int64_t n = ns[ni];
+        size_t rb = lf_q8x_row_bytes(n);
+        float *x = malloc((size_t)n * 4);
+        uint8_t *qr = malloc(rb), *qs = malloc(rb);
+        for (int rep = 0; rep < 4; rep++) {
+            for (int64_t i = 0; i < n; i++)
+                x[i] = frand() * (rep == 1 ? 1e-30f : rep == 2 ? 1e30f : 3.0f);
+            if (rep == 3) { /* special blocks */
+                for (int i = 0; i < 32; i++)
+                    x[i] = i % 2 ? 0.0f : -0.0f;
+                if (n >= 64) {
+                    x[33] = INFINITY;
+                    x[40] = -INFINITY;
+                }
+                if (n >= 96)
+                    x[70] = NAN;
+            }
+            memset(qr, 0xa5, rb);
+            lf_q8x_quantize_row(x, n, qr);
+            for (int k = 0; k < n_tables; k++) {
+                memset(qs, 0x5a, rb);
+                tables[k]->quantize_q8x(x, n, qs);
+                if (memcmp(qr, qs, rb))
+                    fail_msg("%s: quantised bytes differ (n %lld, rep %d)", tables[k]->name,
+                             (long long)n, rep);
+            }
+            if (rep == 3)
+                continue;
+            for (int64_t i = 0; i < n; i++) {
+                int64_t b = i / 32, g = b / 8, j = b % 8, e = i % 32;
+                const uint8_t *gq = qr + g * LF_Q8X_GROUP_BYTES;
+                int8_t q;
+                float d;
+                memcpy(&q, gq + ((e / 4) * 8 + j) * 4 + e % 4, 1);
+                memcpy(&d, gq + 256 + 4 * j, 4);
+                assert_true(q != -128);
+                assert_true(fabsf(d * q - x[i]) <= 0.5001f * d);
+            }
+            for (int64_t b = 0; b < (n / 32 + 7) / 8 * 8; b++) { /* the stored sums */
+                const uint8_t *gq = qr + (b / 8) * LF_Q8X_GROUP_BYTES;
+                int32_t c, sum = 0;
+                memcpy(&c, gq + 288 + 4 * (b % 8), 4);
+                for (int e = 0; e < 32; e++)
+                    sum += (int8_t)gq[((e / 4) * 8 + b % 8) * 4 + e % 4];
+                assert_int_equal(c, -128 * sum);
+            }
+        }
+        free(x);
+        free(qr);
+        free(qs);
+    }
+}
+
+/* Q8_0 products: every table equals the reference bit for bit on both
+ * entries (fp32 x, pre-quantised x), on the streaming (T <= 3), tiled and
+ * k-chunked (rows over 6144 values) paths, partial groups of 8 blocks and
+ * partial row and token tiles included; and the result is within the
+ * activation rounding of the exact product. */
+static void test_q8_matmul(void **st)
+{
+    (void)st;
+    static const struct { int64_t n_in, n_out; int T; } sizes[] = {
+        {32, 7, 1}, {96, 9, 2}, {288, 13, 3}, {256, 17, 4}, {1056, 6, 5}, {64, 5, 11},
+        {6144 + 96, 5, 7}, {6144 + 256, 3, 70}, {16384 + 96, 3, 1}, {16384 + 32, 2, 3},
+    };
+    const lf_kern *ref = lf_kern_ref();
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        int64_t n_in = sizes[si].n_in, n_out = sizes[si].n_out;
+        int T = sizes[si].T;
+        lf_wmat w;
+        void *d = make_w(LF_GGML_Q8_0, n_in, n_out, &w);
+        size_t rq = lf_q8x_row_bytes(n_in);
+        float *x = malloc((size_t)T * n_in * 4), *yr = malloc((size_t)T * n_out * 4),
+              *ys = malloc((size_t)T * n_out * 4), *row = malloc((size_t)n_in * 4);
+        uint8_t *xq = malloc((size_t)T * rq);
+        for (int64_t i = 0; i < T * n_in; i++)
+            x[i] = frand() * (i % 97 == 0 ? 8.0f : 1.0f);
+        for (int t = 0; t < T; t++)
+            lf_q8x_quantize_row(x + t * n_in, n_in, xq + t * rq);
+        ref->matmul_q8(&w, xq, rq, yr, (size_t)n_out, T, 0, n_out);
+        for (int k = 0; k < n_tables; k++) {
+            memset(ys, 0, (size_t)T * n_out * 4);
+            tables[k]->matmul_q8(&w, xq, rq, ys, (size_t)n_out, T, 0, n_out);
+            if (memcmp(ys, yr, (size_t)T * n_out * 4))
+                fail_msg("%s: matmul_q8 differs (n_in %lld, T %d)", tables[k]->name,
+                         (long long)n_in, T);
+            memset(ys, 0, (size_t)T * n_out * 4);
+            tables[k]->matmul(&w, x, (size_t)n_in, ys, (size_t)n_out, T, 0, n_out);
+            if (memcmp(ys, yr, (size_t)T * n_out * 4))
+                fail_msg("%s: matmul (fp32 x) differs (n_in %lld, T %d)", tables[k]->name,
+                         (long long)n_in, T);
+        }
+        /* accuracy: |y - exact| <= sum_b dw_b dx_b sum_i |q_w| / 2 (+ float rounding) */
+        for (int t = 0; t < T; t++)
+            for (int64_t o = 0; o < n_out; o++) {
+                const uint8_t *wr = (const uint8_t *)w.data + o * w.row_bytes;
+                lf_row_to_f32(w.type, wr, row, n_in);
+                double exact = 0, mag = 0, bound = 0;
+                for (int64_t i = 0; i < n_in; i++) {
+                    exact += (double)row[i] * x[t * n_in + i];
+                    mag += fabs((double)row[i] * x[t * n_in + i]);
+                }
+                for (int64_t b = 0; b < n_in / 32; b++) {
+                    float dx;
+                    memcpy(&dx, xq + t * rq + (b / 8) * LF_Q8X_GROUP_BYTES + 256 + 4 * (b % 8), 4);
+                    double sw = 0;
+                    for (int i = 0; i < 32; i++)
+                        sw += fabs((double)row[b * 32 + i]);
+                    bound += 0.5 * dx * sw;
+                }
+                double err = fabs(yr[t * n_out + o] - exact);
+                if (err > bound * 1.0001 + 1e-5 * mag + 1e-6)
+                    fail_msg("n_in %lld t %d o %lld: %g vs exact %g (bound %g)", (long long)n_in, t,
+                             (long long)o, yr[t * n_out + o], exact, bound);
+            }
+        free(x);
+        free(yr);
+        free(ys);
+        free(row);
+        free(xq);
+        free(d);
+    }
+}
+
+typedef struct q8_split_arg {
+    const lf_kern *k;
+    const lf_wmat *w;
+    const uint8_t *xq;
+    size_t rq;
+    float *y;
+    int T;
+} q8_split_arg;
+
+static void q8_split_fn(void *arg, int ith, int nth)
+{
+    q8_split_arg *a = arg;
+    int64_t r0, r1;
+    lf_pool_split(a->w->n_out, ith, nth, 16, &r0, &r1);
+    if (r0 < r1)
+        a->k->matmul_q8(a->w, a->xq, a->rq, a->y, (size_t)a->w->n_out, a->T, r0, r1);
+}
+
+/* Q8_0: a batch equals its tokens one, two or three at a time (the
+ * streaming path) and any thread split, bit for bit, on rows that need
+ * several k-chunks too. */
+static void test_q8_batch_thread_invariant(void **st)
+{
+    (void)st;
+    static const int64_t n_ins[] = {160, 6144 + 64};
+    for (size_t ni = 0; ni < 2; ni++) {
+        int64_t n_in = n_ins[ni], n_out = 37;
+        int T = 67;
+        lf_wmat w;
+        void *d = make_w(LF_GGML_Q8_0, n_in, n_out, &w);
+        size_t rq = lf_q8x_row_bytes(n_in);
+        float *x = malloc((size_t)T * n_in * 4), *yb = malloc((size_t)T * n_out * 4),
+              *y1 = malloc((size_t)T * n_out * 4);
+        uint8_t *xq = malloc((size_t)T * rq);
+        for (int64_t i = 0; i < T * n_in; i++)
+            x[i] = frand();
+        for (int k = 0; k < n_tables; k++) {
+            for (int t = 0; t < T; t++)
+                tables[k]->quantize_q8x(x + t * n_in, n_in, xq + t * rq);
+            tables[k]->matmul_q8(&w, xq, rq, yb, (size_t)n_out, T, 0, n_out);
+            for (int t = 0; t < T;) { /* 1, 2, 3 tokens at a time, rows in odd pieces */
+                int nt = 1 + t % 3 < T - t ? 1 + t % 3 : T - t;
+                for (int64_t r0 = 0; r0 < n_out; r0 += 5)
+                    tables[k]->matmul_q8(&w, xq + t * rq, rq, y1 + t * n_out, (size_t)n_out, nt, r0,
+                                         r0 + 5 < n_out ? r0 + 5 : n_out);
+                t += nt;
+            }
+            assert_memory_equal(yb, y1, (size_t)T * n_out * 4);
+            for (int nth = 1; nth <= 3; nth++) {
+                lf_pool *p;
+                assert_int_equal(lf_pool_new(nth, &p, NULL), 0);
+                memset(y1, 0, (size_t)T * n_out * 4);
+                q8_split_arg a = {tables[k], &w, xq, rq, y1, T};
+                lf_pool_run(p, q8_split_fn, &a);
+                assert_memory_equal(yb, y1, (size_t)T * n_out * 4);
+                lf_pool_free(p);
+            }
+        }
+        free(x);
+        free(yb);
+        free(y1);
+        free(xq);
         free(d);
     }
 }
@@ -314,6 +518,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matmul_vs_ref),
         cmocka_unit_test(test_matmul_batch_invariant),
+        cmocka_unit_test(test_q8x_quantize),
+        cmocka_unit_test(test_q8_matmul),
+        cmocka_unit_test(test_q8_batch_thread_invariant),
         cmocka_unit_test(test_vector_kernels),
         cmocka_unit_test(test_attention_kernels),
         cmocka_unit_test(test_f16_convert),
