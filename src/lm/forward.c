@@ -99,9 +99,31 @@ static void mm_worker(void *arg, int ith, int nth)
     }
 }
 
+/* Quantising the inputs of Q8_0 products: token rows split among workers. */
+typedef struct qz_job {
+    const lf_kern *k;
+    int T, n;
+    const float *x[3];
+    size_t ldx[3], ldq[3];
+    int64_t n_in[3];
+    uint8_t *dst[3];
+} qz_job;
+
+static void qz_worker(void *arg, int ith, int nth)
+{
+    qz_job *q = arg;
+    int64_t a, b;
+    lf_pool_split(q->T, ith, nth, 1, &a, &b);
+    for (int i = 0; i < q->n; i++)
+        for (int64_t t = a; t < b; t++)
+            q->k->quantize_q8x(q->x[i] + (size_t)t * q->ldx[i], q->n_in[i],
+                               q->dst[i] + (size_t)t * q->ldq[i]);
+}
+
 /* Q8_0 weights take int8 activations: each distinct input of the dispatch
- * is quantised once, here, before the workers start (without memory for
- * that, k->matmul quantises per worker: the same bits). */
+ * is quantised once, here, before the products start (on the pool when the
+ * batch is large; without memory for a buffer, k->matmul quantises per
+ * worker: the same bits). */
 static void matmul(lf_ctx *c, int T, int n, const mm_spec *s)
 {
     mm_job j = {.k = c->k, .T = T, .n = n};
@@ -124,16 +146,25 @@ static void matmul(lf_ctx *c, int T, int n, const mm_spec *s)
         }
     }
     uint8_t *buf = need ? malloc(need) : NULL;
-    if (buf)
+    if (buf) {
+        qz_job q = {.k = c->k, .T = T};
         for (int i = 0; i < n; i++) {
             if (src[i] < 0)
                 continue;
             j.xq[i] = buf + off[src[i]];
-            if (src[i] == i)
-                for (int t = 0; t < T; t++)
-                    c->k->quantize_q8x(s[i].x + (size_t)t * s[i].ldx, s[i].w->n_in,
-                                       buf + off[i] + (size_t)t * j.ldq[i]);
+            if (src[i] == i) {
+                q.x[q.n] = s[i].x;
+                q.ldx[q.n] = s[i].ldx;
+                q.ldq[q.n] = j.ldq[i];
+                q.n_in[q.n] = s[i].w->n_in;
+                q.dst[q.n++] = buf + off[i];
+            }
         }
+        if (need >= 64 * 1024 && lf_pool_size(c->pool) > 1)
+            lf_pool_run(c->pool, qz_worker, &q);
+        else
+            qz_worker(&q, 0, 1);
+    }
     lf_pool_run(c->pool, mm_worker, &j);
     free(buf);
 }

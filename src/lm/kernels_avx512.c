@@ -48,7 +48,7 @@ typedef __m512 V;
 #define Q8FN(name) avx512_vnni_##name
 #define Q8_VNNI 1
 #define Q8_NR 4
-#define Q8_NT 3
+#define Q8_NT 4
 #include "lm/kernels_q8.h"
 #if defined(__clang__)
 #pragma clang attribute pop

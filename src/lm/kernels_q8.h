@@ -417,26 +417,12 @@ static void Q8FN(matmul_q8)(const lf_wmat *w, const uint8_t *xq, size_t ldq, flo
                 for (; t + Q8_NT <= t1; t += Q8_NT)
                     Q8FN(tile)(sc, ngc, xg + (size_t)t * ldq, ldq, first, last, Q8_FS(t),
                                y + (size_t)t * ldy + o, ldy, nr, Q8_NT);
-                switch (t1 - t) {
-                case 1:
-                    Q8FN(tile)(sc, ngc, xg + (size_t)t * ldq, ldq, first, last, Q8_FS(t),
-                               y + (size_t)t * ldy + o, ldy, nr, 1);
-                    break;
-#if Q8_NT > 2
-                case 2:
+                for (; t + 2 <= t1; t += 2) /* the rest: pairs, then one */
                     Q8FN(tile)(sc, ngc, xg + (size_t)t * ldq, ldq, first, last, Q8_FS(t),
                                y + (size_t)t * ldy + o, ldy, nr, 2);
-                    break;
-#endif
-#if Q8_NT > 3
-                case 3:
+                if (t < t1)
                     Q8FN(tile)(sc, ngc, xg + (size_t)t * ldq, ldq, first, last, Q8_FS(t),
-                               y + (size_t)t * ldy + o, ldy, nr, 3);
-                    break;
-#endif
-                default:
-                    break;
-                }
+                               y + (size_t)t * ldy + o, ldy, nr, 1);
             }
         }
     }
