@@ -92,6 +92,9 @@ const lf_kern *lf_kern_ref(void);
 int lf_cpu_has_f16c(void);
 const lf_kern *lf_kern_avx2(void);
 const lf_kern *lf_kern_avx512(void);
+/* The table lf_kern_avx512 gives on AVX-512F CPUs without AVX512-VNNI (Q8_0
+ * by maddubs); NULL without AVX-512F. Lets tests check it on any CPU. */
+const lf_kern *lf_kern_avx512_novnni(void);
 /* The fastest table this CPU supports; the environment variable LF_KERNELS
  * (ref, avx2, avx512) overrides the choice when that table is available. */
 const lf_kern *lf_kern_best(void);

@@ -103,7 +103,7 @@ static const lf_kern avx512_kern = {
 };
 
 static const lf_kern avx512_kern_novnni = {
-    .name = "avx512",
+    .name = "avx512-novnni",
     .matmul = avx512_matmul,
     .quantize_q8x = avx512_q8_quantize,
     .matmul_q8 = avx512_q8_matmul_q8,
@@ -125,5 +125,13 @@ const lf_kern *lf_kern_avx512(void)
         return NULL;
     if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
         return &avx512_kern;
+    return &avx512_kern_novnni;
+}
+
+const lf_kern *lf_kern_avx512_novnni(void)
+{
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("fma") || !lf_cpu_has_f16c())
+        return NULL;
     return &avx512_kern_novnni;
 }

@@ -11,3 +11,8 @@ const lf_kern *lf_kern_avx512(void)
 {
     return NULL;
 }
+
+const lf_kern *lf_kern_avx512_novnni(void)
+{
+    return NULL;
+}

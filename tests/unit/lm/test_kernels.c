@@ -50,7 +50,7 @@ static void *make_w(lf_ggml_type t, int64_t n_in, int64_t n_out, lf_wmat *w)
     return d;
 }
 
-static const lf_kern *tables[3];
+static const lf_kern *tables[4];
 static int n_tables;
 
 static int setup(void **st)
@@ -61,6 +61,8 @@ static int setup(void **st)
         tables[n_tables++] = lf_kern_avx2();
     if (lf_kern_avx512())
         tables[n_tables++] = lf_kern_avx512();
+    if (lf_kern_avx512_novnni() && lf_kern_avx512_novnni() != lf_kern_avx512())
+        tables[n_tables++] = lf_kern_avx512_novnni();
     if (!n_tables)
         fprintf(stderr, "note: no SIMD kernels on this CPU; checking ref only\n");
     tables[n_tables++] = lf_kern_ref();
