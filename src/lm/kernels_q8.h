@@ -24,11 +24,10 @@
  * One to three tokens (decode, short drafts) take a streaming path instead:
  * no scratch; one row at a time is read once, as a single sequential stream
  * with software prefetch (several rows side by side measured at half the
- * DRAM bandwidth on Zen 4), each block is multiplied
- * in its natural layout against a de-interleaved copy of the activations,
- * and the 8 partial-sum vectors of a group are folded into one vector of 8
- * block sums by horizontal adds: the same exact integers, the same float
- * chain. */
+ * DRAM bandwidth on Zen 4); each block is multiplied in its natural layout
+ * against a de-interleaved copy of the activations, and the 8 partial-sum
+ * vectors of a group are folded into one vector of 8 block sums by
+ * horizontal adds: the same exact integers, the same float chain. */
 
 #ifndef Q8FN
 #error "include from kernels_avx2.c or kernels_avx512.c"
@@ -132,7 +131,8 @@ static void Q8FN(quantize)(const float *x, int64_t n, uint8_t *dst)
 
 /* Copies blocks [b0, b0 + nbc) of rows row0 .. row0 + nr - 1 (stride rb)
  * into the scratch; rows nr .. Q8_NR - 1 and blocks past the end are zero.
- * pf: prefetch the same bytes of the next row group (one-token decode). */
+ * pf: prefetch the same bytes of the next row group (few tokens on rows too
+ * long for the streaming path). */
 static inline __attribute__((always_inline)) void
 Q8FN(repack)(const uint8_t *row0, size_t rb, int nr, int64_t b0, int64_t nbc, uint8_t *sc, bool pf)
 {
