@@ -15,8 +15,10 @@
 #include <string.h>
 
 #include "lm/kernels.h"
+#include "lm/model.h"
 #include "lm/pool.h"
 #include "lm/quant.h"
+#include "lm_fixture.h"
 
 static uint64_t rng = 42;
 static float frand(void)
@@ -346,6 +348,51 @@ static void test_q8_batch_thread_invariant(void **st)
     }
 }
 
+/* A whole Q8_0 forward: 240 tokens in one batch (inputs quantised on the
+ * pool), with 1, 2 and 3 threads, chunked, and one token at a time (inputs
+ * quantised on the caller, streaming products) give the same logits bits. */
+static void test_q8_forward_invariant(void **st)
+{
+    (void)st;
+    enum { N = 240 };
+    lf_random_spec s = fx_spec(LF_GGML_Q8_0, true, 300, 77);
+    char *path = fx_write(&s);
+    assert_non_null(path);
+    lf_model *m;
+    lf_err err = {0};
+    assert_int_equal(lf_model_load(path, &m, &err), 0);
+    int V = m->cfg.vocab;
+    int32_t tok[N];
+    for (int i = 0; i < N; i++)
+        tok[i] = (int32_t)((i * 7919u + 13) % (unsigned)V);
+    size_t sz = (size_t)N * V * sizeof(float);
+    float *ref = malloc(sz), *got = malloc(sz);
+    for (int th = 1; th <= 3; th++)
+        for (int mb = 0; mb < 2; mb++) {
+            lf_ctx_opts o = {.n_ctx = 256, .threads = th, .max_batch = mb ? 37 : 256};
+            lf_ctx *c;
+            assert_int_equal(lf_ctx_new(m, &o, &c, &err), 0);
+            float *out = th == 1 && !mb ? ref : got;
+            assert_int_equal(lf_forward(c, tok, N, true, out, &err), 0);
+            lf_ctx_free(c);
+            if (out == got)
+                assert_memory_equal(ref, got, sz);
+        }
+    lf_ctx_opts o = {.n_ctx = 256, .threads = 2};
+    lf_ctx *c;
+    assert_int_equal(lf_ctx_new(m, &o, &c, &err), 0);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(lf_forward(c, &tok[i], 1, false, got, &err), 0);
+        assert_memory_equal(got, ref + (size_t)i * V, (size_t)V * sizeof(float));
+    }
+    lf_ctx_free(c);
+    free(ref);
+    free(got);
+    lf_model_free(m);
+    unlink(path);
+    free(path);
+}
+
 static void test_vector_kernels(void **st)
 {
     (void)st;
@@ -523,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_q8x_quantize),
         cmocka_unit_test(test_q8_matmul),
         cmocka_unit_test(test_q8_batch_thread_invariant),
+        cmocka_unit_test(test_q8_forward_invariant),
         cmocka_unit_test(test_vector_kernels),
         cmocka_unit_test(test_attention_kernels),
         cmocka_unit_test(test_f16_convert),
