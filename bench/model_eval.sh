@@ -40,12 +40,12 @@ for p in sorted(glob.glob(out + "/chunks/t_*/report.json")):
     rows += json.load(open(p))["rows"]
 with open(out + "/answers.jsonl", "w") as f:
     for r in rows:
-        f.write(json.dumps({"answer": r["answer"]}) + "\n")
+        f.write(json.dumps({"answer": r["answer"] or ""}) + "\n")
 def pct(s, p):
     s = sorted(s); k = (len(s) - 1) * p / 100; i = int(k); j = min(i + 1, len(s) - 1)
     return s[i] + (s[j] - s[i]) * (k - i)
 sec = [r["seconds"] for r in rows]
-tok = sum(r.get("completion_tokens", 0) for r in rows)
+tok = sum(r.get("completion_tokens") or 0 for r in rows)
 print(f"test rows: {len(rows)}; latency per row median {1000 * pct(sec, 50):.0f} ms, "
       f"p90 {1000 * pct(sec, 90):.0f} ms; {tok / sum(sec):.0f} tokens/s (one thread per process)")
 surv = collections.defaultdict(lambda: [0, 0]); fd = collections.Counter()
@@ -54,8 +54,11 @@ for p in sorted(glob.glob(out + "/chunks/e_*/report.json")):
     for s in e["survival"]:
         surv[s["steps"]][0] += s["episodes"]; surv[s["steps"]][1] += s["state_right"]
     for x in e["list"]:
-        print(f"episode {x['episode']}: first divergence at step {x['first_divergence']} "
-              f"({x['divergence_op']}): {x['divergence'][:120]}")
+        if x.get("first_divergence") is None:
+            print(f"episode {x['episode']}: exact to the end")
+        else:
+            print(f"episode {x['episode']}: first divergence at step {x['first_divergence']} "
+                  f"({x['divergence_op']}): {(x.get('divergence') or '')[:120]}")
 for k in sorted(surv):
     n, ok = surv[k]
     print(f"state still exact after {k:2d} steps: {ok}/{n} ({100 * ok / n:.0f}%)")

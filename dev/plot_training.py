@@ -2,11 +2,12 @@
 """plot_training.py: draws the bundled model's training curve as a
 self-contained SVG (no libraries): train loss (every logged step, thin) and
 its 100-step mean, val loss (eval lines) on a log scale, over the steps of
-the runs given in order (run 2 resumed at run 1's last step, so its log
-already continues the step axis); a dashed line marks where each later run
-starts.
+the logs given in order (each later log continues the step axis); a dashed
+line marks where each later log starts, labelled by its first line if that
+starts with "# " ("run N" otherwise). A line "# device call ..." starts a
+new val segment: each device call draws its own val rows.
 
-    python3 dev/plot_training.py docs/model/train-run1.txt docs/model/train-run2.txt \
+    python3 dev/plot_training.py docs/model/train-run4a.txt docs/model/train-run4b.txt \
         > docs/model/training-curve.svg
 """
 import math
@@ -18,22 +19,27 @@ L, R, T, B = 70, 20, 40, 60
 
 
 def read(path):
-    train, val = [], []
-    for line in open(path, encoding="utf-8"):
+    train, val, label = [], [[]], None
+    for k, line in enumerate(open(path, encoding="utf-8")):
+        if k == 0 and line.startswith("# ") and not line.startswith("# device call"):
+            label = line[2:].strip()
+        if line.startswith("# device call") and val[-1]:
+            val.append([])
         m = re.match(r"step\s+(\d+)\s+loss\s+([0-9.eE+-]+)", line)
         if m:
             train.append((int(m.group(1)), float(m.group(2))))
         m = re.match(r"eval\s+(\d+)\s+val_loss\s+([0-9.eE+-]+)", line)
         if m:
-            val.append((int(m.group(1)), float(m.group(2))))
-    return train, val
+            val[-1].append((int(m.group(1)), float(m.group(2))))
+    return train, val, label
 
 
 def main(paths):
     runs = [read(p) for p in paths]
     train = [p for r in runs for p in r[0]]
-    val = [p for r in runs for p in r[1]]
-    starts = [r[0][0][0] for r in runs[1:] if r[0]]
+    vsegs = [seg for r in runs for seg in r[1] if seg]
+    val = [p for seg in vsegs for p in seg]
+    starts = [(r[0][0][0], r[2] or f"run {i + 2}") for i, r in enumerate(runs[1:]) if r[0]]
     xmax = max(s for s, _ in train + val)
     ymin = 10 ** math.floor(math.log10(min(v for _, v in train + val if v > 0)))
     ymax = 10 ** math.ceil(math.log10(max(v for _, v in train)))
@@ -57,7 +63,7 @@ def main(paths):
         out.append(f'<line x1="{L}" x2="{W - R}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
         out.append(f'<text x="{L - 6}" y="{y + 4:.1f}" text-anchor="end">{e:g}</text>')
         e *= 10
-    step = 2000 if xmax > 10000 else 1000
+    step = next(t for t in (1000, 2000, 5000, 10000, 20000, 50000, 10 ** 9) if xmax / t <= 12)
     for s in range(0, xmax + 1, step):
         x = px(s)
         out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{T}" y2="{H - B}" stroke="#eee"/>')
@@ -66,12 +72,13 @@ def main(paths):
                'step (65,536 tokens each)</text>')
     out.append(f'<rect x="{L}" y="{T}" width="{W - L - R}" height="{H - T - B}" '
                'fill="none" stroke="#888"/>')
-    for i, s in enumerate(starts):
+    for s, label in starts:
         x = px(s)
         out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{T}" y2="{H - B}" '
                    'stroke="#555" stroke-dasharray="5,4"/>')
-        out.append(f'<text x="{x + 5:.1f}" y="{T + 14}">run {i + 2}: resumed, '
-                   'new data seed, schedule to 24000</text>')
+        anchor = "end" if x > (L + W - R) / 2 else "start"
+        out.append(f'<text x="{x - 5 if anchor == "end" else x + 5:.1f}" y="{T + 14}" '
+                   f'text-anchor="{anchor}">{label[:70]}</text>')
 
     def path(points, color, width, opacity=1.0):
         d = " ".join(f"{'M' if k == 0 else 'L'}{px(s):.1f},{py(v):.1f}"
@@ -88,17 +95,18 @@ def main(paths):
             mean.append((sum(s for s, _ in chunk) / len(chunk),
                          math.exp(sum(math.log(max(v, 1e-9)) for _, v in chunk) / len(chunk))))
         out.append(path(mean, "#1f77b4", 2))
-    out.append(path(val, "#d62728", 2))
+    for seg in vsegs:
+        out.append(path(seg, "#d62728", 2))
     for s, v in val:
         out.append(f'<circle cx="{px(s):.1f}" cy="{py(v):.1f}" r="3" fill="#d62728"/>')
-    lx, ly = W - R - 250, T + 40
-    out.append(f'<rect x="{lx - 10}" y="{ly - 16}" width="250" height="64" fill="white" stroke="#ccc"/>')
+    lx, ly = W - R - 300, T + 40
+    out.append(f'<rect x="{lx - 10}" y="{ly - 16}" width="300" height="64" fill="white" stroke="#ccc"/>')
     out.append(f'<line x1="{lx}" x2="{lx + 30}" y1="{ly}" y2="{ly}" stroke="#1f77b4" stroke-opacity="0.35"/>')
     out.append(f'<text x="{lx + 38}" y="{ly + 4}">train loss (every 10 steps)</text>')
     out.append(f'<line x1="{lx}" x2="{lx + 30}" y1="{ly + 18}" y2="{ly + 18}" stroke="#1f77b4" stroke-width="2"/>')
     out.append(f'<text x="{lx + 38}" y="{ly + 22}">train loss, 100-step geometric mean</text>')
     out.append(f'<line x1="{lx}" x2="{lx + 30}" y1="{ly + 36}" y2="{ly + 36}" stroke="#d62728" stroke-width="2"/>')
-    out.append(f'<text x="{lx + 38}" y="{ly + 40}">val loss (every 1000 steps)</text>')
+    out.append(f'<text x="{lx + 38}" y="{ly + 40}">val loss (every 1000 steps; own rows per call)</text>')
     out.append("</svg>")
     sys.stdout.write("\n".join(out) + "\n")
 

@@ -16,6 +16,8 @@
 #   INIT (none)          start from this GGUF's weights instead (fresh AdamW)
 #   CFG, LR (2e-3), WARMUP (300), TOKENIZER (models/tokenizer.gguf)
 #   DATA_SEED (1), EPISODES (6000), GEN_PROCS (8), CALL_SECONDS (590)
+#   HEAVY (odd)          which generator processes weight write, truncate,
+#                        rename, append and cp up: odd, all or none
 #   EVAL_MODEL (none)    a GGUF to evaluate on the CPU during training
 set -u -o pipefail
 OUT=${OUT:-/tmp/train_out}
@@ -52,7 +54,7 @@ fi
 rm -f $W/ds_*.jsonl
 EP=$(( EPISODES / GEN_PROCS ))
 for i in $(seq 0 $(( GEN_PROCS - 1 ))); do
-    WT=(); [ $(( i % 2 )) = 1 ] && WT=(--weights mkdir=14,touch=12,write=20,read=10,rm=10,rmdir=10,chmod=8,chown=8,ls=8,readlink=6,truncate=14,rename=12,symlink=6,append=10,cp=6,rmr=3)
+    WT=(); { [ "${HEAVY:-odd}" = all ] || { [ "${HEAVY:-odd}" = odd ] && [ $(( i % 2 )) = 1 ]; }; } && WT=(--weights mkdir=14,touch=12,write=20,read=10,rm=10,rmdir=10,chmod=8,chown=8,ls=8,readlink=6,truncate=14,rename=12,symlink=6,append=10,cp=6,rmr=3)
     $B/llmfuse gen --oracle --seed $(( DATA_SEED * 1000 + i )) --episodes $EP --steps 64 \
         "${WT[@]}" --out $W/ds_$i --split train=0.98,val=0.02,test=0 --no-progress >/dev/null 2>&1 &
 done
