@@ -54,7 +54,7 @@ for p in sorted(glob.glob(out + "/chunks/e_*/report.json")):
     for s in e["survival"]:
         surv[s["steps"]][0] += s["episodes"]; surv[s["steps"]][1] += s["state_right"]
     for x in e["list"]:
-        if x.get("first_divergence") is None:
+        if x.get("first_divergence") in (None, -1):
             print(f"episode {x['episode']}: exact to the end")
         else:
             print(f"episode {x['episode']}: first divergence at step {x['first_divergence']} "

@@ -38,45 +38,28 @@ AFN(sc_tile)(const void *kc, bool f16, int hd, const lf_attn_q *qs, float *s, si
                 acc[i][b][j] = V_ZERO();
     }
     size_t bs = (size_t)hd * LF_KBLK; /* elements per block */
+    /* The same chains over an f16 or an f32 cache: only the load differs. */
+#define SC_TILE_CHAINS(KB, LOAD)                                                            \
+    for (int d = 0; d < hd; d++) {                                                          \
+        V kv[8][NVB];                                                                       \
+        _Pragma("GCC unroll 8") for (int b = 0; b < NB; b++)                                \
+            _Pragma("GCC unroll 2") for (int j = 0; j < NVB; j++)                           \
+                kv[b][j] = LOAD((KB) + (size_t)b * bs + (size_t)d * LF_KBLK + j * VL);     \
+        _Pragma("GCC unroll 4") for (int i = 0; i < NQ; i++) {                              \
+            V qd = V_SET1(qp[i][d]);                                                        \
+            _Pragma("GCC unroll 8") for (int b = 0; b < NB; b++)                            \
+                _Pragma("GCC unroll 2") for (int j = 0; j < NVB; j++)                       \
+                    acc[i][b][j] = V_FMA(qd, kv[b][j], acc[i][b][j]);                       \
+        }                                                                                   \
+    }
     if (f16) {
         const uint16_t *kb = (const uint16_t *)kc + (size_t)b0 * bs;
-        for (int d = 0; d < hd; d++) {
-            V kv[8][NVB];
-#pragma GCC unroll 8
-            for (int b = 0; b < NB; b++)
-#pragma GCC unroll 2
-                for (int j = 0; j < NVB; j++)
-                    kv[b][j] = V_LOAD_F16(kb + (size_t)b * bs + (size_t)d * LF_KBLK + j * VL);
-#pragma GCC unroll 4
-            for (int i = 0; i < NQ; i++) {
-                V qd = V_SET1(qp[i][d]);
-#pragma GCC unroll 8
-                for (int b = 0; b < NB; b++)
-#pragma GCC unroll 2
-                    for (int j = 0; j < NVB; j++)
-                        acc[i][b][j] = V_FMA(qd, kv[b][j], acc[i][b][j]);
-            }
-        }
+        SC_TILE_CHAINS(kb, V_LOAD_F16)
     } else {
         const float *kb = (const float *)kc + (size_t)b0 * bs;
-        for (int d = 0; d < hd; d++) {
-            V kv[8][NVB];
-#pragma GCC unroll 8
-            for (int b = 0; b < NB; b++)
-#pragma GCC unroll 2
-                for (int j = 0; j < NVB; j++)
-                    kv[b][j] = V_LOAD(kb + (size_t)b * bs + (size_t)d * LF_KBLK + j * VL);
-#pragma GCC unroll 4
-            for (int i = 0; i < NQ; i++) {
-                V qd = V_SET1(qp[i][d]);
-#pragma GCC unroll 8
-                for (int b = 0; b < NB; b++)
-#pragma GCC unroll 2
-                    for (int j = 0; j < NVB; j++)
-                        acc[i][b][j] = V_FMA(qd, kv[b][j], acc[i][b][j]);
-            }
-        }
+        SC_TILE_CHAINS(kb, V_LOAD)
     }
+#undef SC_TILE_CHAINS
     V sc = V_SET1(scale);
 #pragma GCC unroll 4
     for (int i = 0; i < NQ; i++)
