@@ -21,7 +21,7 @@ static void usage(FILE *f)
             "  directory (needs /dev/fuse); --oracle: the same commands answered by the\n"
             "  oracle, no mount. --steps is rows per episode. Defaults: --seed 1\n"
             "  --episodes 10 --steps 64\n"
-            "  --max-state-bytes %d (two states fit a 4096-token context), stdout.\n"
+            "  --max-state-bytes %d (two states of ~3-byte tokens fit a 4096-token context), stdout.\n"
             "  --split writes FILE.train.jsonl, FILE.val.jsonl, FILE.test.jsonl (by episode).\n"
             "  ops for --weights: mkdir touch write read rm rmdir chmod chown ls readlink\n"
             "  truncate rename symlink append cp rmr\n"
