@@ -28,7 +28,7 @@ int lf_cmd_complete(int argc, char **argv)
     const char *model = NULL;
     const char *stops[MAX_STOPS];
     size_t n_stops = 0;
-    long max_tokens = 256, threads = 0, n_ctx = 0;
+    long max_tokens = 256, threads = 0, n_ctx = 0, draft_max = 32;
     bool spec = true, stats = false, kv_f16 = false, ignore_eos = false, special = true;
     float temp = 0.0f, top_p = 1.0f;
     unsigned long long seed = 0;
@@ -56,6 +56,7 @@ int lf_cmd_complete(int argc, char **argv)
         else if (!strcmp(a, "--top-p")) { NEED(); top_p = strtof(v, NULL); }
         else if (!strcmp(a, "--seed")) { NEED(); seed = strtoull(v, NULL, 10); }
         else if (!strcmp(a, "--no-spec")) spec = false;
+        else if (!strcmp(a, "--draft-max")) { NEED(); draft_max = atol(v); }
         else if (!strcmp(a, "--stats")) stats = true;
         else if (!strcmp(a, "--kv-f16")) kv_f16 = true;
         else if (!strcmp(a, "--ignore-eos")) ignore_eos = true;
@@ -66,6 +67,10 @@ int lf_cmd_complete(int argc, char **argv)
             return 2;
         }
 #undef NEED
+    }
+    if (draft_max < 1 || draft_max > 256) {
+        fprintf(stderr, "llmfuse complete: --draft-max must be 1..256\n");
+        return 2;
     }
     if (!model || max_tokens < 0) {
         usage(stderr);
@@ -111,7 +116,7 @@ int lf_cmd_complete(int argc, char **argv)
         .stops = stops, .n_stops = n_stops,
         .eos = ignore_eos ? -1 : lf_tok_eos(tok),
         .temperature = temp, .top_p = top_p, .seed = seed,
-        .spec = spec, .spec_max = 32,
+        .spec = spec, .spec_max = (int)draft_max,
     };
     lf_gen_stats st;
     if (lf_generate(c, tok, ids.v, ids.n, &o, NULL, &out, &st, &err)) {
