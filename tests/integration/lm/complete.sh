@@ -11,6 +11,13 @@ printf '<W>\nmkdir(%s, 0o755)\n---\n<filesystem><directory path="/" name="/" mod
 "$LLMFUSE" complete --model "$M" --max-tokens 60 --threads 1 --stats < "$T/p" > "$T/spec" 2> "$T/stats"
 "$LLMFUSE" complete --model "$M" --max-tokens 60 --threads 2 --no-spec < "$T/p" > "$T/plain"
 cmp "$T/spec" "$T/plain"
+# any draft cap gives plain greedy's text; a cap out of 1..256 is refused
+for d in 1 5 256; do
+    "$LLMFUSE" complete --model "$M" --max-tokens 60 --threads 1 --draft-max $d < "$T/p" > "$T/d$d"
+    cmp "$T/d$d" "$T/plain"
+done
+if "$LLMFUSE" complete --model "$M" --draft-max 0 < "$T/p" 2>/dev/null; then exit 1; fi
+if "$LLMFUSE" complete --model "$M" --draft-max 257 < "$T/p" 2>/dev/null; then exit 1; fi
 grep -q '^prefill: [0-9]* tokens' "$T/stats"
 grep -q '^decode: ' "$T/stats"
 grep -q '^speculation: on' "$T/stats"
