@@ -7,16 +7,9 @@
 
 #include "lm/attn.h"
 
-typedef __m256 V;
-#define VL 8
+#include "lm/vec_avx2.h"
+
 #define AFN(name) attn256_##name
-#define V_ZERO() _mm256_setzero_ps()
-#define V_SET1(s) _mm256_set1_ps(s)
-#define V_LOAD(p) _mm256_loadu_ps(p)
-#define V_STORE(p, v) _mm256_storeu_ps((p), (v))
-#define V_FMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
-#define V_MUL(a, b) _mm256_mul_ps((a), (b))
-#define V_LOAD_F16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
 /* blocks per score tile for 1..4 queries (16 registers, 2 per K block row:
  * at most 8 chains) */
 #define SC_NB1 4

@@ -7,16 +7,9 @@
 
 #include "lm/attn.h"
 
-typedef __m512 V;
-#define VL 16
+#include "lm/vec_avx512.h"
+
 #define AFN(name) attn512_##name
-#define V_ZERO() _mm512_setzero_ps()
-#define V_SET1(s) _mm512_set1_ps(s)
-#define V_LOAD(p) _mm512_loadu_ps(p)
-#define V_STORE(p, v) _mm512_storeu_ps((p), (v))
-#define V_FMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
-#define V_MUL(a, b) _mm512_mul_ps((a), (b))
-#define V_LOAD_F16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
 /* blocks per score tile for 1..4 queries (32 registers: at most 12 chains) */
 #define SC_NB1 8
 #define SC_NB2 6

@@ -7,31 +7,12 @@
 
 #include "lm/kernels.h"
 
-typedef __m256 V;
-#define VL 8
+#include "lm/vec_avx2.h"
+
 #define TR 4
 #define TR1 1 /* one token: one row at a time, a single sequential stream */
 #define TT 2
 #define KFN(name) avx2_##name
-#define V_ZERO() _mm256_setzero_ps()
-#define V_SET1(s) _mm256_set1_ps(s)
-#define V_LOAD(p) _mm256_loadu_ps(p)
-#define V_STORE(p, v) _mm256_storeu_ps((p), (v))
-#define V_FMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
-#define V_MUL(a, b) _mm256_mul_ps((a), (b))
-#define V_ADD(a, b) _mm256_add_ps((a), (b))
-#define V_SUB(a, b) _mm256_sub_ps((a), (b))
-#define V_DIV(a, b) _mm256_div_ps((a), (b))
-#define V_MAX(a, b) _mm256_max_ps((a), (b))
-#define V_MIN(a, b) _mm256_min_ps((a), (b))
-#define V_ROUND(a) _mm256_round_ps((a), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-#define V_SCALE2(p, k) \
-    _mm256_mul_ps((p), _mm256_castsi256_ps(_mm256_slli_epi32( \
-        _mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23)))
-#define V_LOAD_F16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
-#define V_LOAD_BF16(p)                                                                     \
-    _mm256_castsi256_ps(_mm256_slli_epi32(                                                 \
-        _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))), 16))
 
 static inline float avx2_hsum(__m256 v)
 {
