@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eval/each.h"
 #include "eval/eval.h"
 #include "fs/check.h"
 #include "proto/seed.h"
@@ -29,8 +30,7 @@ typedef struct ep_ctx {
     size_t **order;           /* per episode: row indices by step */
     lf_eval_episodes_result *res;
     pthread_mutex_t mu;
-    size_t next, done_steps, total_steps;
-    int rc;
+    size_t done_steps, total_steps;
 } ep_ctx;
 
 static bool exact_cut(bool w, const char *a, size_t na, const char *b, size_t nb)
@@ -191,25 +191,11 @@ static int replay(ep_ctx *c, const size_t *idx, lf_eval_episode *ep)
     return rc;
 }
 
-static void *worker(void *arg)
+/* lf_eval_item_fn: episode i. */
+static int replay_item(void *arg, size_t i)
 {
     ep_ctx *c = arg;
-    for (;;) {
-        pthread_mutex_lock(&c->mu);
-        size_t i = c->next++;
-        bool stop = c->rc != 0 || i >= c->res->n;
-        pthread_mutex_unlock(&c->mu);
-        if (stop)
-            break;
-        int rc = replay(c, c->order[i], &c->res->eps[i]);
-        if (rc) {
-            pthread_mutex_lock(&c->mu);
-            if (!c->rc)
-                c->rc = rc;
-            pthread_mutex_unlock(&c->mu);
-        }
-    }
-    return NULL;
+    return replay(c, c->order[i], &c->res->eps[i]);
 }
 
 static const lf_eval_set *sort_set; /* qsort has no context argument */
@@ -280,29 +266,15 @@ int lf_eval_episodes(const lf_eval_set *set, lf_backend *b, const lf_eval_run_op
     out->n = neps;
     ep_ctx c = {.set = set, .b = b, .o = o, .order = order, .res = out, .total_steps = m};
     pthread_mutex_init(&c.mu, NULL);
-    int jobs = o->jobs > 0 ? o->jobs : 1;
-    if ((size_t)jobs > neps)
-        jobs = (int)neps;
-    pthread_t th[64];
-    if (jobs > 64)
-        jobs = 64;
-    int started = 0;
-    for (int i = 1; i < jobs; i++) {
-        if (pthread_create(&th[i], NULL, worker, &c))
-            break;
-        started++;
-    }
-    worker(&c);
-    for (int i = 1; i <= started; i++)
-        pthread_join(th[i], NULL);
+    int rc = lf_eval_each(neps, o->jobs, replay_item, &c);
     pthread_mutex_destroy(&c.mu);
     for (size_t i = 0; i < neps; i++)
         out->seconds += out->eps[i].seconds;
     free(order);
     free(idx);
-    if (c.rc) {
+    if (rc) {
         lf_eval_episodes_free(out);
-        return lf_err_set(err, -c.rc, "episodes: out of memory");
+        return lf_err_set(err, -rc, "episodes: out of memory");
     }
     return 0;
 }

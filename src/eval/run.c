@@ -1,5 +1,5 @@
 /* run.c: loading a JSONL dataset and running its rows through a backend
- * (eval.h): one worker per job takes the next row, sends the row's prompt
+ * (eval.h): one worker per job (each.h) takes the next row, sends the row's prompt
  * as it is, and scores the raw answer by our exact match, the original's
  * metrics and, where the label disagrees with the oracle, the label-fault
  * classifier. */
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eval/each.h"
 #include "eval/eval.h"
 #include "proto/seed.h"
 #include "util/json.h"
@@ -192,8 +193,7 @@ typedef struct run_ctx {
     lf_backend *b;
     const lf_eval_run_opts *o;
     pthread_mutex_t mu;
-    size_t next, done;
-    int rc;
+    size_t done;
 } run_ctx;
 
 /* One row: ask, then score. Returns 0 or -ENOMEM. */
@@ -263,50 +263,26 @@ static int run_row(run_ctx *c, lf_eval_row *r)
     return rc;
 }
 
-static void *worker(void *arg)
+/* lf_eval_item_fn: row i, then the progress count. */
+static int run_item(void *arg, size_t i)
 {
     run_ctx *c = arg;
-    for (;;) {
-        pthread_mutex_lock(&c->mu);
-        size_t i = c->next++;
-        bool stop = c->rc != 0 || i >= c->set->n;
-        pthread_mutex_unlock(&c->mu);
-        if (stop)
-            break;
-        int rc = run_row(c, &c->set->rows[i]);
-        pthread_mutex_lock(&c->mu);
-        if (rc && !c->rc)
-            c->rc = rc;
-        c->done++;
-        if (c->o->progress)
-            c->o->progress(c->o->progress_ctx, c->done, c->set->n);
-        pthread_mutex_unlock(&c->mu);
-    }
-    return NULL;
+    int rc = run_row(c, &c->set->rows[i]);
+    pthread_mutex_lock(&c->mu);
+    c->done++;
+    if (c->o->progress)
+        c->o->progress(c->o->progress_ctx, c->done, c->set->n);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
 }
 
 int lf_eval_run(lf_eval_set *set, lf_backend *b, const lf_eval_run_opts *o, lf_err *err)
 {
     run_ctx c = {.set = set, .b = b, .o = o};
     pthread_mutex_init(&c.mu, NULL);
-    int jobs = o->jobs > 0 ? o->jobs : 1;
-    if ((size_t)jobs > set->n)
-        jobs = set->n ? (int)set->n : 1;
-    pthread_t *th = calloc((size_t)jobs, sizeof *th);
-    if (!th)
-        return lf_err_set(err, ENOMEM, "out of memory");
-    int started = 0;
-    for (int i = 1; i < jobs; i++) {
-        if (pthread_create(&th[i], NULL, worker, &c))
-            break;
-        started++;
-    }
-    worker(&c);
-    for (int i = 1; i <= started; i++)
-        pthread_join(th[i], NULL);
-    free(th);
+    int rc = lf_eval_each(set->n, o->jobs, run_item, &c);
     pthread_mutex_destroy(&c.mu);
-    if (c.rc)
-        return lf_err_set(err, -c.rc, "eval: out of memory");
+    if (rc)
+        return lf_err_set(err, -rc, "eval: out of memory");
     return 0;
 }
