@@ -9,6 +9,18 @@
 #include "data/content.h"
 #include "data/workload_int.h"
 
+/* "<f's absolute path>/x": a path through a regular file (ENOTDIR), or NULL. */
+static char *through_file(wl_plan *p, const lf_node *f)
+{
+    char *a = lf_wlp_abspath(f);
+    if (!a)
+        return NULL;
+    lf_buf_reset(&p->tmp);
+    lf_buf_printf(&p->tmp, "%s/x", a);
+    free(a);
+    return strdup(p->tmp.data);
+}
+
 int lf_wlp_fail(wl_plan *p)
 {
     lf_rng *r = &p->w->rng;
@@ -200,13 +212,9 @@ int lf_wlp_fail(wl_plan *p)
         case 23: { /* unlink through a file: ENOTDIR */
             if (!f)
                 continue;
-            char *a = lf_wlp_abspath(f);
-            if (a) {
-                lf_buf_reset(&p->tmp);
-                lf_buf_printf(&p->tmp, "%s/x", a);
-                lf_wlp_add(p, LF_CALL_UNLINK, strdup(p->tmp.data));
-            }
-            free(a);
+            char *x = through_file(p, f);
+            if (x)
+                lf_wlp_add(p, LF_CALL_UNLINK, x);
             return p->rc;
         }
         case 24: { /* a directory onto its own parent: ENOTEMPTY */
@@ -245,15 +253,10 @@ int lf_wlp_fail(wl_plan *p)
         case 28: { /* chmod through a file: ENOTDIR */
             if (!f)
                 continue;
-            char *a = lf_wlp_abspath(f);
-            if (a) {
-                lf_buf_reset(&p->tmp);
-                lf_buf_printf(&p->tmp, "%s/x", a);
-                lf_call *c = lf_wlp_add(p, LF_CALL_CHMOD, strdup(p->tmp.data));
-                if (c)
-                    c->mode = 0600;
-            }
-            free(a);
+            char *x = through_file(p, f);
+            lf_call *c = x ? lf_wlp_add(p, LF_CALL_CHMOD, x) : NULL;
+            if (c)
+                c->mode = 0600;
             return p->rc;
         }
         case 29: { /* mkdir over a symlink: EEXIST */
