@@ -94,6 +94,22 @@ static void write_new(wl_plan *p)
     lf_wlp_close(p, 0);
 }
 
+/* Adds a write on slot 0 at offset (-1: append) of generated content
+ * (lf_wlp_set_content); an empty write is dropped, as it is never sent to
+ * the filesystem. */
+static void add_write(wl_plan *p, const char *path, long long offset, unsigned variant,
+                      size_t max)
+{
+    lf_call *w = lf_wlp_add(p, LF_CALL_WRITE, strdup(path));
+    if (!w)
+        return;
+    w->slot = 0;
+    w->offset = offset;
+    lf_wlp_set_content(p, w, path, variant, max);
+    if (!w->len)
+        p->cmd->n--, free(w->path), free(w->data);
+}
+
 static int cmd_write(wl_plan *p)
 {
     const lf_node *f = lf_wlp_pick(p, &p->c.files);
@@ -108,37 +124,26 @@ static int cmd_write(wl_plan *p)
     if (r < 80) {
         /* echo > existing: O_TRUNC, then the new content */
         lf_wlp_open(p, strdup(path), O_WRONLY | O_CREAT | O_TRUNC, 0644, 0);
-        lf_call *w = lf_wlp_add(p, LF_CALL_WRITE, strdup(path));
-        if (w) {
-            w->slot = 0;
-            lf_wlp_set_content(p, w, path, (unsigned)lf_rng_range(&p->w->rng, 1, 3), 0);
-            if (!w->len) /* an empty write is not sent to the filesystem */
-                p->cmd->n--, free(w->path), free(w->data);
-        }
+        add_write(p, path, 0, (unsigned)lf_rng_range(&p->w->rng, 1, 3), 0);
     } else {
         /* pwrite of a snippet at an offset, possibly past the end (a hole) */
         lf_wlp_open(p, strdup(path), O_WRONLY, 0, 0);
-        lf_call *w = lf_wlp_add(p, LF_CALL_WRITE, strdup(path));
-        if (w) {
-            w->slot = 0;
-            lf_rng *g = &p->w->rng;
-            size_t max;
-            if (lf_workload_seed_content(p->w)) {
-                w->offset = (long long)lf_rng_below(g, f->size + 33);
-                max = (size_t)lf_rng_range(g, 8, 60);
-            } else {
-                /* inside, at the end, or past it (a hole of up to 200) */
-                unsigned q = (unsigned)lf_rng_below(g, 100);
-                w->offset = q < 60 ? (long long)lf_rng_below(g, f->size + 1)
-                          : q < 80 ? (long long)f->size
-                                   : (long long)(f->size + (uint64_t)lf_rng_range(g, 1, lf_rng_pct(g, 70) ? 16 : 200));
-                max = (size_t)(lf_rng_pct(g, 50) ? lf_rng_range(g, 1, 24) : lf_rng_range(g, 25, 300));
-            }
-            unsigned variant = (unsigned)lf_rng_range(g, 4, 9);   /* after max, as before */
-            lf_wlp_set_content(p, w, path, variant, max);
-            if (!w->len)
-                p->cmd->n--, free(w->path), free(w->data);
+        lf_rng *g = &p->w->rng;
+        long long offset;
+        size_t max;
+        if (lf_workload_seed_content(p->w)) {
+            offset = (long long)lf_rng_below(g, f->size + 33);
+            max = (size_t)lf_rng_range(g, 8, 60);
+        } else {
+            /* inside, at the end, or past it (a hole of up to 200) */
+            unsigned q = (unsigned)lf_rng_below(g, 100);
+            offset = q < 60 ? (long long)lf_rng_below(g, f->size + 1)
+                   : q < 80 ? (long long)f->size
+                            : (long long)(f->size + (uint64_t)lf_rng_range(g, 1, lf_rng_pct(g, 70) ? 16 : 200));
+            max = (size_t)(lf_rng_pct(g, 50) ? lf_rng_range(g, 1, 24) : lf_rng_range(g, 25, 300));
         }
+        unsigned variant = (unsigned)lf_rng_range(g, 4, 9);   /* after max, as before */
+        add_write(p, path, offset, variant, max);
     }
     lf_wlp_close(p, 0);
     free(path);
@@ -168,23 +173,16 @@ static int cmd_append(wl_plan *p)
     lf_wlp_open(p, strdup(path), flags, mode, 0);
     int k = lf_rng_pct(&p->w->rng, 25) ? 2 : 1;
     for (int i = 0; i < k; i++) {
-        lf_call *w = lf_wlp_add(p, LF_CALL_WRITE, strdup(path));
-        if (w) {
-            w->slot = 0;
-            w->offset = -1;
-            lf_rng *r = &p->w->rng;
-            /* the old workload drew max before the variant (GCC evaluates
-             * arguments right to left); keep that order */
-            unsigned q = lf_workload_seed_content(p->w) ? 100 : (unsigned)lf_rng_below(r, 100);
-            size_t max = q < 35 ? (size_t)lf_rng_range(r, 1, 20)
-                       : q < 80 ? (size_t)lf_rng_range(r, 21, 120)
-                       : q < 100 ? (size_t)lf_rng_range(r, 121, 400)
-                                 : (size_t)lf_rng_range(r, 12, 120);
-            unsigned variant = (unsigned)lf_rng_range(r, 10, 99);
-            lf_wlp_set_content(p, w, path, variant, max);
-            if (!w->len)
-                p->cmd->n--, free(w->path), free(w->data);
-        }
+        lf_rng *r = &p->w->rng;
+        /* the old workload drew max before the variant (GCC evaluates
+         * arguments right to left); keep that order */
+        unsigned q = lf_workload_seed_content(p->w) ? 100 : (unsigned)lf_rng_below(r, 100);
+        size_t max = q < 35 ? (size_t)lf_rng_range(r, 1, 20)
+                   : q < 80 ? (size_t)lf_rng_range(r, 21, 120)
+                   : q < 100 ? (size_t)lf_rng_range(r, 121, 400)
+                             : (size_t)lf_rng_range(r, 12, 120);
+        unsigned variant = (unsigned)lf_rng_range(r, 10, 99);
+        add_write(p, path, -1, variant, max);
     }
     lf_wlp_close(p, 0);
     free(path);
