@@ -68,16 +68,8 @@ done
 
 # 4. a server whose <W> answers keep the prompt's state: caught at the first
 #    step whose label changes the state
-FS=${LF_BUILD_ROOT:-}/tests/unit/backend/fault_server
-[ -x "$FS" ] || skip "no fault_server (built without libmicrohttpd)"
-"$FS" >"$T/fs.out" 2>"$T/fs.err" &
-EV_PIDS="$EV_PIDS $!"
-for i in $(seq 1 100); do
-    grep -q '^port ' "$T/fs.out" && break
-    sleep 0.05
-done
-port=$(sed -n 's/^port //p' "$T/fs.out")
-[ -n "$port" ] || fail "fault_server did not start"
+ev_fault_server
+port=$FAULT_PORT
 "$LLMFUSE" eval --episodes --backend generate --url "http://127.0.0.1:$port/stale" \
     --data "$T/g.jsonl" --out "$T/f" >"$T/f.txt" 2>&1 || fail "eval stale: $(cat "$T/f.txt")"
 python3 - "$T/f/report.json" "$T/g.jsonl" <<'EOF' || fail "drift not detected where it should be: $(cat "$T/f.txt")"

@@ -20,16 +20,8 @@ v=$(grep -o 'verified against the oracle: [0-9]*' "$T/o.txt" | grep -o '[0-9]*$'
 [ "${v:-0}" -ge 40 ] || fail "too few answers verified: $(cat "$T/o.txt")"
 [ -s "$T/o/stats.json" ] && [ -s "$T/o/commands.log" ] || fail "--out kept nothing"
 
-FS=${LF_BUILD_ROOT:-}/tests/unit/backend/fault_server
-[ -x "$FS" ] || skip "no fault_server (built without libmicrohttpd)"
-"$FS" >"$T/fs.out" 2>"$T/fs.err" &
-EV_PIDS="$EV_PIDS $!"
-for i in $(seq 1 100); do
-    grep -q '^port ' "$T/fs.out" && break
-    sleep 0.05
-done
-port=$(sed -n 's/^port //p' "$T/fs.out")
-[ -n "$port" ] || fail "fault_server did not start"
+ev_fault_server
+port=$FAULT_PORT
 bash "$CHECK" --backend generate --url "http://127.0.0.1:$port/stale" --retries 0 \
     >"$T/s.txt" 2>&1
 rc=$?

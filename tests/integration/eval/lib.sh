@@ -4,6 +4,8 @@
 #                       servers started by ev_serve)
 #   ev_serve ARGS       start `llmfuse serve ARGS --port 0` in the
 #                       background; sets SERVE_URL
+#   ev_fault_server     start tests/unit/backend/fault_server in the
+#                       background (skip without it); sets FAULT_PORT
 #   skip MSG            exit 77
 #   fail MSG            print MSG, exit 1
 set -u
@@ -46,6 +48,22 @@ ev_serve() {
     done
     SERVE_URL=$(grep -o 'http://[^ ]*' "$log.out" | head -n 1)
     [ -n "$SERVE_URL" ] || fail "llmfuse serve did not start: $(cat "$log.err")"
+}
+
+# ev_fault_server: the scripted fault server (backend tests) on an ephemeral
+# port; skips the test when the build has none (no libmicrohttpd).
+ev_fault_server() {
+    local fs=${LF_BUILD_ROOT:-}/tests/unit/backend/fault_server
+    [ -x "$fs" ] || skip "no fault_server (built without libmicrohttpd)"
+    "$fs" >"$T/fs.out" 2>"$T/fs.err" &
+    EV_PIDS="$EV_PIDS $!"
+    local i
+    for i in $(seq 1 100); do
+        grep -q '^port ' "$T/fs.out" && break
+        sleep 0.05
+    done
+    FAULT_PORT=$(sed -n 's/^port //p' "$T/fs.out")
+    [ -n "$FAULT_PORT" ] || fail "fault_server did not start"
 }
 
 # ev_json FILE EXPR: evaluates a Python expression on the parsed JSON `r`.
