@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "lm/gguf.h"
+#include "lm/kernels.h"
 #include "lm/quant.h"
 
 static void usage(FILE *f)
@@ -28,7 +29,7 @@ static int add_converted(lf_gguf_writer *w, const lf_gguf_tensor *t, lf_ggml_typ
 {
     char name[256];
     snprintf(name, sizeof name, "%.*s", (int)t->name.len, t->name.s);
-    uint64_t cols = t->ne[0], rows = t->nbytes ? 1 : 0;
+    uint64_t cols = t->ne[0], rows = 1;
     for (uint32_t d = 1; d < t->n_dims; d++)
         rows *= t->ne[d];
     int keep = t->n_dims < 2 || t->type == type ||
@@ -47,12 +48,7 @@ static int add_converted(lf_gguf_writer *w, const lf_gguf_tensor *t, lf_ggml_typ
     }
     for (uint64_t r = 0; r < rows; r++) {
         const uint8_t *src = (const uint8_t *)t->data + r * in_row;
-        switch (t->type) {
-        case LF_GGML_F32: memcpy(row, src, cols * sizeof(float)); break;
-        case LF_GGML_F16: lf_fp16_to_fp32_row((const uint16_t *)src, row, cols); break;
-        case LF_GGML_BF16: lf_bf16_to_fp32_row((const uint16_t *)src, row, cols); break;
-        default: lf_q8_0_dequantize_row(src, row, cols); break;
-        }
+        lf_row_to_f32(t->type, src, row, (int64_t)cols);
         uint8_t *o = dst + r * out_row;
         switch (type) {
         case LF_GGML_F32: memcpy(o, row, cols * sizeof(float)); break;

@@ -2,10 +2,12 @@
  * the engine's tensor names (wqkv and wgu split), llmfuse.* keys and the
  * tokenizer's metadata; and the way back (a GGUF's weights as the trainer's
  * parameters, to start a run from an exported model). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lm/kernels.h"
 #include "lm/quant.h"
 
 #include "train/io.h"
@@ -105,26 +107,18 @@ static int get_tensor(const lf_gguf *g, const char *name, float *dst, size_t row
     const lf_gguf_tensor *t = lf_gguf_tensor_find(g, name);
     if (!t)
         return lf_err_set(err, EINVAL, "init: no tensor %s", name);
-    uint64_t want1 = rows == 1 ? 1 : rows;
-    if (t->ne[0] != cols || (t->n_dims > 1 ? t->ne[1] : 1) != want1 ||
+    if (t->ne[0] != cols || (t->n_dims > 1 ? t->ne[1] : 1) != rows ||
         (t->n_dims > 2 && t->ne[2] != 1))
         return lf_err_set(err, EINVAL, "init: %s has shape %llu x %llu, expected %zu x %zu", name,
                           (unsigned long long)(t->n_dims > 1 ? t->ne[1] : 1),
                           (unsigned long long)t->ne[0], rows, cols);
-    size_t n = rows * cols;
-    switch (t->type) {
-    case LF_GGML_F32: memcpy(dst, t->data, n * sizeof(float)); return 0;
-    case LF_GGML_F16: lf_fp16_to_fp32_row(t->data, dst, n); return 0;
-    case LF_GGML_BF16: lf_bf16_to_fp32_row(t->data, dst, n); return 0;
-    case LF_GGML_Q8_0:
-        if (cols % LF_Q8_0_BLOCK)
-            break;
+    bool ok = t->type == LF_GGML_F32 || t->type == LF_GGML_F16 || t->type == LF_GGML_BF16 ||
+              (t->type == LF_GGML_Q8_0 && cols % LF_Q8_0_BLOCK == 0);
+    if (ok) {
+        size_t rb = lf_ggml_row_size(t->type, cols);
         for (size_t r = 0; r < rows; r++)
-            lf_q8_0_dequantize_row((const uint8_t *)t->data + r * (cols / LF_Q8_0_BLOCK) * LF_Q8_0_BYTES,
-                                   dst + r * cols, cols);
+            lf_row_to_f32(t->type, (const uint8_t *)t->data + r * rb, dst + r * cols, (int64_t)cols);
         return 0;
-    default:
-        break;
     }
     return lf_err_set(err, EINVAL, "init: %s has type %s, not F32/F16/BF16/Q8_0", name,
                       lf_ggml_type_name(t->type));
