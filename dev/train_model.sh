@@ -14,11 +14,16 @@
 #   CKPT (.ckpt/ckpt)    checkpoint; resumed from when it exists (a warm
 #                        machine keeps it between calls: it is never sent back)
 #   INIT (none)          start from this GGUF's weights instead (fresh AdamW)
+#   CTX (none)           with INIT: train at this context length (--ctx)
 #   CFG, LR (2e-3), WARMUP (300), TOKENIZER (models/tokenizer.gguf)
 #   DATA_SEED (1), EPISODES (6000), GEN_PROCS (8), CALL_SECONDS (590)
 #   HEAVY (odd)          which generator processes weight write, truncate,
 #                        rename, append and cp up: odd, all or none
-#   EVAL_MODEL (none)    a GGUF to evaluate on the CPU during training
+#   WEIGHTS (see below)  the heavy processes' --weights
+#   EVAL_MODEL (none)    a GGUF to evaluate on the CPU during training;
+#                        "last" = the previous call's export on this machine
+#   EVAL_AFTER (0)       1: also evaluate this call's export after training
+#                        (all cores), into $OUT/eval_after.txt
 set -u -o pipefail
 OUT=${OUT:-/tmp/train_out}
 W=/tmp/tm
@@ -41,12 +46,18 @@ fi
 echo "built at ${SECONDS}s"
 
 # Evaluation of the previous model on the spare cores, in the background.
+# evaluate MODEL NAME CHUNKS: bench/model_eval.sh on the held-out rows, a
+# summary into $OUT/NAME.txt
+evaluate() {
+    local E=$W/$2; rm -rf $E; mkdir -p $E/data; cp .evaldata/test.jsonl .evaldata/ep.jsonl $E/data/
+    LF_EVAL_ONLY=1 LF_MODEL=$1 nice -n 5 bash bench/model_eval.sh $B/llmfuse $E $3 > $W/$2.txt 2>&1
+    grep -E "^(test rows|state still|episode )" $W/$2.txt > $OUT/$2.txt
+    sed -n '/^## /,$p' $E/test/report.md | head -60 >> $OUT/$2.txt
+}
 EVAL_PID=
+[ "${EVAL_MODEL:-}" = last ] && EVAL_MODEL=$W/last.gguf
 if [ -n "${EVAL_MODEL:-}" ]; then
-    E=$W/eval; rm -rf $E; mkdir -p $E/data; cp .evaldata/test.jsonl .evaldata/ep.jsonl $E/data/
-    (LF_EVAL_ONLY=1 LF_MODEL=$EVAL_MODEL nice -n 5 bash bench/model_eval.sh $B/llmfuse $E 6 \
-        > $W/eval.txt 2>&1; grep -E "^(test rows|state still|episode )" $W/eval.txt > $OUT/eval.txt;
-     sed -n '/^## /,$p' $E/test/report.md | head -60 >> $OUT/eval.txt) &
+    evaluate "$EVAL_MODEL" eval 6 &
     EVAL_PID=$!
 fi
 
@@ -54,7 +65,8 @@ fi
 rm -f $W/ds_*.jsonl
 EP=$(( EPISODES / GEN_PROCS ))
 for i in $(seq 0 $(( GEN_PROCS - 1 ))); do
-    WT=(); { [ "${HEAVY:-odd}" = all ] || { [ "${HEAVY:-odd}" = odd ] && [ $(( i % 2 )) = 1 ]; }; } && WT=(--weights mkdir=14,touch=12,write=20,read=10,rm=10,rmdir=10,chmod=8,chown=8,ls=8,readlink=6,truncate=14,rename=12,symlink=6,append=10,cp=6,rmr=3)
+    WT=(); { [ "${HEAVY:-odd}" = all ] || { [ "${HEAVY:-odd}" = odd ] && [ $(( i % 2 )) = 1 ]; }; } &&
+        WT=(--weights "${WEIGHTS:-mkdir=14,touch=12,write=20,read=10,rm=10,rmdir=10,chmod=8,chown=8,ls=8,readlink=6,truncate=14,rename=12,symlink=6,append=10,cp=6,rmr=3}")
     $B/llmfuse gen --oracle --seed $(( DATA_SEED * 1000 + i )) --episodes $EP --steps 64 \
         "${WT[@]}" --out $W/ds_$i --split train=0.98,val=0.02,test=0 --no-progress >/dev/null 2>&1 &
 done
@@ -64,7 +76,8 @@ cat $W/ds_*.train.jsonl | wc -l
 LEFT=$(( ${CALL_SECONDS:-590} - SECONDS - 60 ))
 echo "data at ${SECONDS}s; training for at most ${LEFT}s"
 R=()
-if [ -f "$CKPT" ]; then R=(--resume "$CKPT"); elif [ -n "${INIT:-}" ]; then R=(--init "$INIT"); fi
+if [ -f "$CKPT" ]; then R=(--resume "$CKPT")
+elif [ -n "${INIT:-}" ]; then R=(--init "$INIT"); [ -n "${CTX:-}" ] && R+=(--ctx "$CTX"); fi
 echo "start: ${R[*]:-from scratch}"
 $B/llmfuse train --data "$TRAIN" --val $W/ds_0.val.jsonl --tokenizer "${TOKENIZER:-models/tokenizer.gguf}" \
   --config $CFG --steps "$STEPS" --batch-tokens 65536 --lr "${LR:-2e-3}" --warmup "${WARMUP:-300}" \
@@ -72,5 +85,9 @@ $B/llmfuse train --data "$TRAIN" --val $W/ds_0.val.jsonl --tokenizer "${TOKENIZE
   --device cuda --out $OUT/model.gguf "${R[@]}" 2>&1 | tee $OUT/train.txt |
   grep -E '^(data|model|eval|stopping|exported|checkpoint)|^step +[0-9]*000 '
 echo "trained at ${SECONDS}s"
+[ -f $OUT/model.gguf ] && cp $OUT/model.gguf $W/last.gguf
 if [ -n "$EVAL_PID" ]; then wait $EVAL_PID; cat $OUT/eval.txt | head -40; fi
+if [ "${EVAL_AFTER:-0}" = 1 ] && [ -f $OUT/model.gguf ]; then
+    evaluate $OUT/model.gguf eval_after 14; echo "evaluated at ${SECONDS}s"; head -40 $OUT/eval_after.txt
+fi
 ls -la $OUT

@@ -7,7 +7,7 @@
  *       [--steps N] [--batch-tokens N] [--lr F] [--warmup N] [--wd F]
  *       [--clip F] [--seed N] [--eval-every N] [--eval-batches N]
  *       [--ckpt FILE] [--ckpt-every N] [--resume FILE] [--init MODEL.gguf]
- *       [--time-limit SEC] [--stop-at N]
+ *       [--time-limit SEC] [--stop-at N] [--ctx N]
  *       [--dtype f32|f16|bf16] [--device cpu|cuda] [--no-special]
  *
  * Text of a row = prompt + completion + <|endoftext|> (contract "none"); the
@@ -21,7 +21,10 @@
  * --init starts a new run (fresh AdamW moments, step 0, the model's shape)
  * from an exported GGUF's weights: a run can go on from a model alone when
  * its checkpoint is too big to carry. Several --data files (comma-separated)
- * are tokenized at once, a thread each.
+ * are tokenized at once, a thread each. --ctx sets the context length over
+ * --config or an --init model's (the weights do not depend on it: RoPE is
+ * relative), so a model can be trained on longer rows; not with --resume,
+ * where the checkpoint's shape wins.
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -45,7 +48,7 @@ typedef struct train_opts {
     lf_tcfg cfg;
     lf_topt opt;
     long steps, stop_at;
-    int batch_tokens, eval_every, eval_batches, ckpt_every, special;
+    int batch_tokens, eval_every, eval_batches, ckpt_every, special, ctx;
     double time_limit;
     uint64_t seed;
     lf_texport_type dtype;
@@ -59,7 +62,8 @@ static void usage(FILE *f)
             "   ffn=768,ctx=1024,rope=10000,eps=1e-6,tied=1] [--steps N] [--batch-tokens N]\n"
             "  [--lr F] [--warmup N] [--wd F] [--clip F] [--seed N] [--eval-every N]\n"
             "  [--eval-batches N] [--ckpt FILE] [--ckpt-every N] [--resume FILE] [--init MODEL.gguf]\n"
-            "  [--time-limit SEC] [--stop-at N] [--dtype f32|f16|bf16] [--device cpu|cuda] [--no-special]\n");
+            "  [--time-limit SEC] [--stop-at N] [--ctx N] [--dtype f32|f16|bf16] [--device cpu|cuda]\n"
+            "  [--no-special]\n");
 }
 
 static int parse_config(const char *s, lf_tcfg *c)
@@ -131,6 +135,7 @@ static int parse_args(int argc, char **argv, train_opts *o)
         else if (ARG("--ckpt-every")) o->ckpt_every = atoi(v);
         else if (ARG("--time-limit")) o->time_limit = atof(v);
         else if (ARG("--stop-at")) o->stop_at = atol(v);
+        else if (ARG("--ctx")) o->ctx = atoi(v);
         else if (ARG("--dtype")) {
             if (!strcmp(v, "f32")) o->dtype = LF_TEXPORT_F32;
             else if (!strcmp(v, "f16")) o->dtype = LF_TEXPORT_F16;
@@ -144,7 +149,8 @@ static int parse_args(int argc, char **argv, train_opts *o)
 #undef ARG
     }
     if (!o->data || !o->tok || !o->out || o->steps < 1 || o->batch_tokens < 1 ||
-        (strcmp(o->device, "cpu") && strcmp(o->device, "cuda")) || (o->resume && o->init))
+        (strcmp(o->device, "cpu") && strcmp(o->device, "cuda")) || (o->resume && o->init) ||
+        o->ctx < 0 || (o->ctx && o->resume))
         return -1;
     o->opt.total_steps = (int)o->steps;
     if (o->opt.warmup < 1)
@@ -323,6 +329,8 @@ int lf_cmd_train(int argc, char **argv)
         lf_gguf_close(ig);   /* the weights were copied */
         ig = NULL;
     }
+    if (o.ctx)
+        o.cfg.ctx = o.ctx;
     if ((rc = lf_gguf_open(o.tok, &tg, &err)) || (rc = lf_tok_load(tg, &tok, &err)))
         goto out;
     int32_t eos = lf_tok_eos(tok);

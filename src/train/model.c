@@ -17,8 +17,8 @@ int lf_tcfg_check(const lf_tcfg *c, lf_err *err)
     if (c->head_dim % 2)
         return lf_err_set(err, EINVAL, "model config: head_dim %d is odd (RoPE rotates halves)",
                           c->head_dim);
-    if (c->ctx > 4096)
-        return lf_err_set(err, EINVAL, "model config: ctx %d above 4096", c->ctx);
+    if (c->ctx > 16384)
+        return lf_err_set(err, EINVAL, "model config: ctx %d above 16384", c->ctx);
     if (!(c->eps > 0) || !(c->rope_base > 1))
         return lf_err_set(err, EINVAL, "model config: bad eps or rope base");
     return 0;

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# train_init.sh: `llmfuse train --init` goes on from an exported model, and
+# --ctx sets a new context length over the model's (its weights are kept:
+# at --lr 0 the export holds the same tensors); --ctx with --resume and
+# an --init file that is not a model are refused with a clear error.
+set -uo pipefail
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+T=(--data "$SEED_EVAL" --tokenizer "$tmp/tok.gguf" --steps 1 --batch-tokens 4096 --dtype f32)
+
+"$LLMFUSE" tokenizer train --data "$SEED_EVAL" --vocab 600 --out "$tmp/tok.gguf" >"$tmp/log" 2>&1 ||
+    fail "tokenizer train: $(tail -n 3 "$tmp/log")"
+"$LLMFUSE" train "${T[@]}" --out "$tmp/a.gguf" --ckpt "$tmp/ck" \
+    --config layers=1,dim=32,heads=1,kv_heads=1,head_dim=32,ffn=64,ctx=512 >"$tmp/log" 2>&1 ||
+    fail "train from scratch: $(tail -n 3 "$tmp/log")"
+"$LLMFUSE" train "${T[@]}" --out "$tmp/b.gguf" --init "$tmp/a.gguf" --ctx 1024 --lr 0 \
+    >"$tmp/log" 2>&1 || fail "train --init --ctx: $(tail -n 3 "$tmp/log")"
+"$LLMFUSE" inspect "$tmp/a.gguf" >"$tmp/a.txt" && "$LLMFUSE" inspect "$tmp/b.gguf" >"$tmp/b.txt" ||
+    fail "inspect"
+grep -Eq 'qwen3.context_length.*\b512\b' "$tmp/a.txt" || fail "first model's ctx: $(grep context "$tmp/a.txt")"
+grep -Eq 'qwen3.context_length.*\b1024\b' "$tmp/b.txt" || fail "--ctx 1024 not in the export: $(grep context "$tmp/b.txt")"
+# at lr 0 the weights come through unchanged: only the context length differs
+diff <(tail -n +2 "$tmp/a.txt" | grep -v context_length) <(tail -n +2 "$tmp/b.txt" | grep -v context_length) >"$tmp/d" ||
+    fail "metadata or tensors changed beyond the context: $(head "$tmp/d")"
+[ "$(stat -c %s "$tmp/a.gguf")" = "$(stat -c %s "$tmp/b.gguf")" ] || fail "file sizes differ"
+# 512 -> 1024 is one byte of the u32: every other byte, weights included, is the same
+n=$(cmp -l "$tmp/a.gguf" "$tmp/b.gguf" | wc -l)
+[ "$n" = 1 ] || fail "$n bytes differ between the two exports (weights changed at lr 0?)"
+
+"$LLMFUSE" train "${T[@]}" --out "$tmp/c.gguf" --resume "$tmp/ck" --ctx 2048 >"$tmp/log" 2>&1 &&
+    fail "--ctx with --resume was accepted"
+"$LLMFUSE" train "${T[@]}" --out "$tmp/c.gguf" --init "$tmp/tok.gguf" >"$tmp/log" 2>&1 &&
+    fail "a tokenizer was accepted as --init"
+grep -q 'init: ' "$tmp/log" || fail "no clear error: $(tail -n 3 "$tmp/log")"
+[ ! -e "$tmp/c.gguf" ] || fail "output written for a bad --init"
+echo "ok"
