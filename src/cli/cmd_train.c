@@ -446,7 +446,11 @@ int lf_cmd_train(int argc, char **argv)
                 goto out;
             printf("eval  %5ld  val_loss %.4f  val_acc %.4f\n", step + 1, vl, va);
             fflush(stdout);
+            /* the throughput line counts training steps only: drop the
+             * steps since the last line with the evaluation's time */
             tlog = now();
+            tok_since = 0;
+            flops = 0;
         }
         if (o.ckpt && o.ckpt_every > 0 && (step + 1) % o.ckpt_every == 0 && !last &&
             (rc = save_ckpt(&t, &o, step + 1, lf_tbatcher_pos(bt), &err)))
