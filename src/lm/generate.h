@@ -39,7 +39,8 @@ typedef struct lf_gen_opts {
     uint64_t seed;
     bool spec;                  /* copy-speculation (used only when greedy) */
     int spec_max;               /* largest draft (default 32) */
-    int spec_min_match;         /* shortest n-gram match that drafts (default 2) */
+    int spec_min_match;         /* shortest n-gram match that drafts (default 2; a
+                                 * shorter one drafts a single token) */
 } lf_gen_opts;
 
 typedef enum {

@@ -4,7 +4,8 @@
  *
  * matmul_float (F32/F16/BF16 weights; Q8_0 takes the integer path of
  * kernels_q8.h): every output element y[t][o] is one vector accumulator
- * chain over the row in steps of VL (fma(w, x, acc)), reduced by V_REDUCE,
+ * chain over the row in steps of VL (fma(w, x, acc)), reduced by V_REDUCE
+ * (or V_REDUCE_VL, the same additions for VL chains at once),
  * plus a scalar tail; the tile shape only decides which chains run side by
  * side, so a result never depends on batch size, row range or thread
  * (kernels.h). Loop order: token chunks that stay in L2, then TR-row blocks
@@ -15,6 +16,8 @@
 #endif
 
 #include <math.h>
+
+
 
 /* Loads VL weights of row type TYPE at element i as fp32. */
 static inline __attribute__((always_inline)) V KFN(wload)(lf_ggml_type type, const uint8_t *row,
@@ -42,10 +45,11 @@ static float KFN(wscalar)(lf_ggml_type type, const uint8_t *row, int64_t i)
     }
 }
 
-/* NR rows (starting at rows, stride rb) x NT tokens (x stride ldx) -> y. */
+/* NR rows (starting at rows, stride rb) x NT tokens (x stride ldx) -> y;
+ * with pf (or one token), the next NR rows are prefetched. */
 static inline __attribute__((always_inline)) void
 KFN(tile)(lf_ggml_type type, int64_t n, const uint8_t *rows, size_t rb, const float *x,
-          size_t ldx, float *y, size_t ldy, const int NR, const int NT)
+          size_t ldx, float *y, size_t ldy, const int NR, const int NT, const bool pf)
 {
     V acc[TR1 > TR ? TR1 : TR][TT];
 #pragma GCC unroll 8
@@ -54,6 +58,7 @@ KFN(tile)(lf_ggml_type type, int64_t n, const uint8_t *rows, size_t rb, const fl
         for (int t = 0; t < NT; t++)
             acc[r][t] = V_ZERO();
     int64_t nv = n - n % VL;
+    const int64_t es = type == LF_GGML_F32 ? 4 : 2; /* bytes per weight */
     for (int64_t i = 0; i < nv; i += VL) {
         V xv[TT];
 #pragma GCC unroll 8
@@ -61,18 +66,45 @@ KFN(tile)(lf_ggml_type type, int64_t n, const uint8_t *rows, size_t rb, const fl
             xv[t] = V_LOAD(x + (size_t)t * ldx + i);
 #pragma GCC unroll 8
         for (int r = 0; r < NR; r++) {
-            /* one token: memory-bound; fetch the next rows early */
-            if (NT == 1 && (i % 32) == 0)
-                __builtin_prefetch(rows + (size_t)(r + NR) * rb + (size_t)i * 2, 0, 0);
+            /* fetch rows early, a cache line at a time: one token is
+             * memory-bound (the next NR rows); a batch fetches the rows two
+             * blocks ahead during the first token tile of a row block (the
+             * weights come from L3; the tiles after it hide the wait) */
+            if (NT == 1 && (i * es) % 64 == 0)
+                __builtin_prefetch(rows + (size_t)(r + NR) * rb + (size_t)i * es, 0, 0);
+            else if (pf) /* each step: no branch in the loop (half are repeats) */
+                __builtin_prefetch(rows + (size_t)(r + 2 * NR) * rb + (size_t)i * es, 0, 3);
             V wv = KFN(wload)(type, rows + (size_t)r * rb, i);
 #pragma GCC unroll 8
             for (int t = 0; t < NT; t++)
                 acc[r][t] = V_FMA(wv, xv[t], acc[r][t]);
         }
     }
+    if (NR * NT < VL / 2) { /* one token: each sum on its own */
+        for (int r = 0; r < NR; r++)
+            for (int t = 0; t < NT; t++) {
+                float s = V_REDUCE(acc[r][t]);
+                const float *xt = x + (size_t)t * ldx;
+                for (int64_t i = nv; i < n; i++)
+                    s += KFN(wscalar)(type, rows + (size_t)r * rb, i) * xt[i];
+                y[(size_t)t * ldy + (size_t)r] = s;
+            }
+        return;
+    }
+    /* the NR x NT sums, VL at a time (V_REDUCE_VL gives V_REDUCE's bits) */
+    enum { NA = (TR1 > TR ? TR1 : TR) * TT };
+    float red[(NA + VL - 1) / VL * VL];
+#pragma GCC unroll 4
+    for (int a0 = 0; a0 < NR * NT; a0 += VL) {
+        V part[VL];
+#pragma GCC unroll 16
+        for (int j = 0; j < VL; j++)
+            part[j] = a0 + j < NR * NT ? acc[(a0 + j) / NT][(a0 + j) % NT] : V_ZERO();
+        V_REDUCE_VL(part, red + a0);
+    }
     for (int r = 0; r < NR; r++)
         for (int t = 0; t < NT; t++) {
-            float s = V_REDUCE(acc[r][t]);
+            float s = red[r * NT + t];
             const float *xt = x + (size_t)t * ldx;
             for (int64_t i = nv; i < n; i++)
                 s += KFN(wscalar)(type, rows + (size_t)r * rb, i) * xt[i];
@@ -80,10 +112,54 @@ KFN(tile)(lf_ggml_type type, int64_t n, const uint8_t *rows, size_t rb, const fl
         }
 }
 
+/* Tokens [t0, t1) against NR rows: TT tokens at a time, the rest in one
+ * narrower tile; the first tile prefetches the next rows when pf. */
+static inline __attribute__((always_inline)) void
+KFN(rowblock)(lf_ggml_type type, int64_t n, const uint8_t *rows, size_t rb, const float *x,
+              size_t ldx, float *y, size_t ldy, int t0, int t1, const int NR, bool pf)
+{
+    int t = t0;
+    if (pf && t + TT <= t1) { /* pf as a constant: no test in the tile's loop */
+        KFN(tile)(type, n, rows, rb, x + (size_t)t * ldx, ldx, y + (size_t)t * ldy, ldy, NR, TT,
+                  true);
+        t += TT;
+        pf = false;
+    }
+    for (; t + TT <= t1; t += TT)
+        KFN(tile)(type, n, rows, rb, x + (size_t)t * ldx, ldx, y + (size_t)t * ldy, ldy, NR, TT,
+                  false);
+    const float *xt = x + (size_t)t * ldx;
+    float *yt = y + (size_t)t * ldy;
+    switch (t1 - t) {
+#if TT > 3
+    case 3:
+        if (pf)
+            KFN(tile)(type, n, rows, rb, xt, ldx, yt, ldy, NR, 3, true);
+        else
+            KFN(tile)(type, n, rows, rb, xt, ldx, yt, ldy, NR, 3, false);
+        break;
+#endif
+#if TT > 2
+    case 2:
+        if (pf)
+            KFN(tile)(type, n, rows, rb, xt, ldx, yt, ldy, NR, 2, true);
+        else
+            KFN(tile)(type, n, rows, rb, xt, ldx, yt, ldy, NR, 2, false);
+        break;
+#endif
+    case 1:
+        KFN(tile)(type, n, rows, rb, xt, ldx, yt, ldy, NR, 1, false);
+        break;
+    default:
+        break;
+    }
+}
+
 static inline __attribute__((always_inline)) void
 KFN(matmul_t)(const lf_wmat *w, lf_ggml_type type, const float *x, size_t ldx, float *y,
               size_t ldy, int T, int64_t r0, int64_t r1)
 {
+    _Static_assert(TT <= 4, "rowblock handles remainders of up to 3 tokens");
     const uint8_t *base = w->data;
     size_t rb = w->row_bytes;
     int64_t n = w->n_in;
@@ -94,34 +170,18 @@ KFN(matmul_t)(const lf_wmat *w, lf_ggml_type type, const float *x, size_t ldx, f
     if (T == 1) { /* decode: taller blocks, more rows in flight */
         int64_t o = r0;
         for (; o + TR1 <= r1; o += TR1)
-            KFN(tile)(type, n, base + (size_t)o * rb, rb, x, ldx, y + o, ldy, TR1, 1);
+            KFN(tile)(type, n, base + (size_t)o * rb, rb, x, ldx, y + o, ldy, TR1, 1, false);
         for (; o < r1; o++)
-            KFN(tile)(type, n, base + (size_t)o * rb, rb, x, ldx, y + o, ldy, 1, 1);
+            KFN(tile)(type, n, base + (size_t)o * rb, rb, x, ldx, y + o, ldy, 1, 1, false);
         return;
     }
     for (int t0 = 0; t0 < T; t0 += tc) {
         int t1 = t0 + tc < T ? t0 + tc : T;
         int64_t o = r0;
-        for (; o + TR <= r1; o += TR) {
-            const uint8_t *rows = base + (size_t)o * rb;
-            int t = t0;
-            for (; t + TT <= t1; t += TT)
-                KFN(tile)(type, n, rows, rb, x + (size_t)t * ldx, ldx, y + (size_t)t * ldy + o, ldy,
-                          TR, TT);
-            for (; t < t1; t++)
-                KFN(tile)(type, n, rows, rb, x + (size_t)t * ldx, ldx, y + (size_t)t * ldy + o, ldy,
-                          TR, 1);
-        }
-        for (; o < r1; o++) {
-            const uint8_t *rows = base + (size_t)o * rb;
-            int t = t0;
-            for (; t + TT <= t1; t += TT)
-                KFN(tile)(type, n, rows, rb, x + (size_t)t * ldx, ldx, y + (size_t)t * ldy + o, ldy,
-                          1, TT);
-            for (; t < t1; t++)
-                KFN(tile)(type, n, rows, rb, x + (size_t)t * ldx, ldx, y + (size_t)t * ldy + o, ldy,
-                          1, 1);
-        }
+        for (; o + TR <= r1; o += TR)
+            KFN(rowblock)(type, n, base + (size_t)o * rb, rb, x, ldx, y + o, ldy, t0, t1, TR, true);
+        for (; o < r1; o++)
+            KFN(rowblock)(type, n, base + (size_t)o * rb, rb, x, ldx, y + o, ldy, t0, t1, 1, false);
     }
 }
 

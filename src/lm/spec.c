@@ -8,7 +8,18 @@
  * and the KV cache is rolled back past the rest. Because a batched forward
  * gives bit-identical logits to one-token steps (kernels.h), the output is
  * exactly plain greedy's. The draft length adapts: doubled after a full
- * accept, halved after a miss. */
+ * accept (up to spec_max), back to one token after a miss. A miss usually
+ * means the answer has left the span being copied (a changed attribute, a
+ * new element), where the next long draft would copy the wrong text: one
+ * short draft finds out whether a new match holds before the length
+ * doubles again. When no match of spec_min_match tokens exists, a match of
+ * the last token alone drafts one token: a forward of two tokens costs
+ * little more than one.
+ *
+ * The policy was chosen by replaying it over the greedy traces of the
+ * bench's 40 <W> rows (bench/RESULTS.md) with measured forward costs: on
+ * those rows it makes about 5% fewer forward-milliseconds than halving
+ * with a floor of 4 did. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +88,8 @@ int lf_spec_decode(lf_gen_run *r, int32_t cur, lf_err *err)
         }
         batch[0] = cur;
         int k = lf_spec_draft(hist, pos + 1, o->spec_min_match, kmax, batch + 1);
+        if (k == 0 && o->spec_min_match > 1)
+            k = lf_spec_draft(hist, pos + 1, 1, kmax < 1 ? kmax : 1, batch + 1);
         if ((rc = lf_forward(c, batch, k + 1, true, r->logits, err)))
             break;
         r->st->forwards++;
@@ -102,8 +115,7 @@ int lf_spec_decode(lf_gen_run *r, int32_t cur, lf_err *err)
         if (done)
             break;
         if (k > 0)
-            k_want = acc == k ? (k_want * 2 < o->spec_max ? k_want * 2 : o->spec_max)
-                              : (k_want / 2 > 4 ? k_want / 2 : 4);
+            k_want = acc == k ? (k_want * 2 < o->spec_max ? k_want * 2 : o->spec_max) : 1;
     }
 out:
     free(hist);
