@@ -10,6 +10,7 @@
 # style of the training data (llmfuse gen's vocabularies); written text is
 # arbitrary.
 #   bench/model_latency.sh [LLMFUSE] [N]
+#   LF_MODEL=FILE.gguf: that model instead of the bundled one
 set -eu
 LLMFUSE=$(realpath "${1:-build/llmfuse}")
 N=${2:-7}
@@ -24,7 +25,9 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$M"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-"$LLMFUSE" mount "$M" 2>"$T/mount.log" &
+MODEL=()
+[ -n "${LF_MODEL:-}" ] && MODEL=(--backend local --model "$(realpath "$LF_MODEL")")
+"$LLMFUSE" mount "$M" "${MODEL[@]}" 2>"$T/mount.log" &
 pid=$!
 for _ in $(seq 200); do mountpoint -q "$M" && break; sleep 0.1; done
 mountpoint -q "$M" || { cat "$T/mount.log" >&2; exit 1; }
@@ -58,6 +61,10 @@ echo "state before: $(wc -c < "$M/.llmfuse/state.xml") bytes"
 for i in $(seq "$N"); do
     timed 'echo >> file (append)' "echo 'line $i' >> docs/log.txt"
     timed 'echo > file (overwrite)' "echo 'port = 54$i' > etc/config.ini"
+    # a new file each time (create + write): 7 different prompts, where the
+    # rows above repeat one state; removed again, untimed, so the tree stays
+    timed 'echo > new file (create + write)' "echo 'note $i: port = 54$i' > docs/new$i.txt"
+    (cd "$M" && rm -f "docs/new$i.txt") 2>/dev/null || true
     timed 'mkdir' "mkdir docs/assets$i"
     timed 'touch (create)' "touch src/util$i.c"
     timed 'cat (read)' "cat docs/log.txt"
@@ -72,7 +79,7 @@ echo "ls src docs: $(cd "$M" && ls src docs 2>&1 | tr '\n' ' ')"
 grep -o '"\(divergences\|refusals\|model_errors\|backend_errors\)": [0-9]*' "$M/.llmfuse/stats" | tr '\n' ' '; echo
 
 printf '\n| command | median ms | succeeded | runs (ms) |\n|---|---|---|---|\n'
-for k in 'echo >> file (append)' 'echo > file (overwrite)' 'mkdir' 'touch (create)' 'cat (read)' 'ls (readdir)' 'rm (unlink)' 'rmdir'; do
+for k in 'echo >> file (append)' 'echo > file (overwrite)' 'echo > new file (create + write)' 'mkdir' 'touch (create)' 'cat (read)' 'ls (readdir)' 'rm (unlink)' 'rmdir'; do
     echo "| \`$k\` | $(echo "${LAT[$k]}" | median) | ${OK[$k]:-0}/$N | ${LAT[$k]# } |"
 done
 echo
@@ -85,4 +92,4 @@ fusermount3 -u "$M"; wait "$pid" || true; pid=
 
 # tokens/s of the engine on this machine: 40 kernel-generated rows
 "$LLMFUSE" gen --seed 31337 --episodes 1 --steps 40 --out "$T/rows.jsonl" --no-progress >/dev/null 2>&1
-"$LLMFUSE" eval --data "$T/rows.jsonl" --no-progress 2>&1 | grep -E 'bundled|exact match|latency'
+"$LLMFUSE" eval "${MODEL[@]}" --data "$T/rows.jsonl" --no-progress 2>&1 | grep -E 'bundled|backend|exact match|latency'
