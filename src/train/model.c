@@ -24,33 +24,6 @@ int lf_tcfg_check(const lf_tcfg *c, lf_err *err)
     return 0;
 }
 
-void lf_tcfg_offsets(const lf_tcfg *c, lf_toffs *o)
-{
-    size_t D = c->dim, V = c->vocab, hd = c->head_dim, F = c->ffn;
-    size_t Q = (size_t)c->n_head * hd, K = (size_t)c->n_kv * hd;
-    memset(o, 0, sizeof *o);
-    o->emb = 0;
-    o->l0 = V * D;
-    size_t k = 0;
-    o->attn_norm = k; k += D;
-    o->wqkv = k; k += (Q + 2 * K) * D;
-    o->wo = k; k += D * Q;
-    o->q_norm = k; k += hd;
-    o->k_norm = k; k += hd;
-    o->ffn_norm = k; k += D;
-    o->wgu = k; k += 2 * F * D;
-    o->wdown = k; k += D * F;
-    o->lstride = k;
-    o->out_norm = o->l0 + (size_t)c->n_layer * k;
-    o->n = o->out_norm + D;
-    if (c->tied) {
-        o->out = o->emb;
-    } else {
-        o->out = o->n;
-        o->n += V * D;
-    }
-}
-
 size_t lf_tcfg_tensors(const lf_tcfg *c, lf_tensor_desc *d, size_t max)
 {
     lf_toffs o;

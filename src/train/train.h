@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "util/err.h"
 
@@ -44,8 +45,35 @@ typedef struct lf_toffs {
 /* Checks a config (positive sizes, n_head % n_kv == 0, even head_dim, ...).
  * Returns 0 or -EINVAL with a message. */
 int lf_tcfg_check(const lf_tcfg *c, lf_err *err);
-/* Fills the offsets of config c (which must pass lf_tcfg_check). */
-void lf_tcfg_offsets(const lf_tcfg *c, lf_toffs *o);
+/* Fills the offsets of config c (which must pass lf_tcfg_check). Inline
+ * here so that the CUDA library, which links nothing of lfcore, uses the
+ * same layout code. */
+static inline void lf_tcfg_offsets(const lf_tcfg *c, lf_toffs *o)
+{
+    size_t D = c->dim, V = c->vocab, hd = c->head_dim, F = c->ffn;
+    size_t Q = (size_t)c->n_head * hd, K = (size_t)c->n_kv * hd;
+    memset(o, 0, sizeof *o);
+    o->emb = 0;
+    o->l0 = V * D;
+    size_t k = 0;
+    o->attn_norm = k; k += D;
+    o->wqkv = k; k += (Q + 2 * K) * D;
+    o->wo = k; k += D * Q;
+    o->q_norm = k; k += hd;
+    o->k_norm = k; k += hd;
+    o->ffn_norm = k; k += D;
+    o->wgu = k; k += 2 * F * D;
+    o->wdown = k; k += D * F;
+    o->lstride = k;
+    o->out_norm = o->l0 + (size_t)c->n_layer * k;
+    o->n = o->out_norm + D;
+    if (c->tied) {
+        o->out = o->emb;
+    } else {
+        o->out = o->n;
+        o->n += V * D;
+    }
+}
 
 /* One tensor of the layout, for iteration (export, weight decay, init). */
 typedef struct lf_tensor_desc {

@@ -169,33 +169,6 @@ void lf_tcuda_free(lf_tcuda *t)
     free(t);
 }
 
-static void host_offsets(const lf_tcfg *c, lf_toffs *o)
-{
-    /* lf_tcfg_offsets, restated: this library links nothing of lfcore. */
-    size_t D = c->dim, V = c->vocab, hd = c->head_dim, F = c->ffn;
-    size_t Q = (size_t)c->n_head * hd, K = (size_t)c->n_kv * hd;
-    memset(o, 0, sizeof *o);
-    o->l0 = V * D;
-    size_t k = 0;
-    o->attn_norm = k; k += D;
-    o->wqkv = k; k += (Q + 2 * K) * D;
-    o->wo = k; k += D * Q;
-    o->q_norm = k; k += hd;
-    o->k_norm = k; k += hd;
-    o->ffn_norm = k; k += D;
-    o->wgu = k; k += 2 * F * D;
-    o->wdown = k; k += D * F;
-    o->lstride = k;
-    o->out_norm = o->l0 + (size_t)c->n_layer * k;
-    o->n = o->out_norm + D;
-    if (c->tied) {
-        o->out = 0;
-    } else {
-        o->out = o->n;
-        o->n += V * D;
-    }
-}
-
 int lf_tcuda_new(const lf_tcfg *c, const lf_topt *o, int max_tokens, int max_T,
                  const float *p, const float *m, const float *v, lf_tcuda **out, lf_err *err)
 {
@@ -209,7 +182,7 @@ int lf_tcuda_new(const lf_tcfg *c, const lf_topt *o, int max_tokens, int max_T,
         return fail(err, ENOMEM, "host memory", "calloc");
     t->c = *c;
     t->o = *o;
-    host_offsets(c, &t->off);
+    lf_tcfg_offsets(c, &t->off);
     t->max_tokens = max_tokens;
     t->max_T = max_T;
     t->maxBH = (max_tokens / 1) * c->n_head;   /* B <= max_tokens */
