@@ -28,12 +28,12 @@ AFN(sc_tile)(const void *kc, bool f16, int hd, const lf_attn_q *qs, float *s, si
 {
     V acc[4][8][NVB];
     const float *qp[4];
-#pragma GCC unroll 4
+LF_UNROLL(4)
     for (int i = 0; i < NQ; i++) {
         qp[i] = qs[i].q;
-#pragma GCC unroll 8
+LF_UNROLL(8)
         for (int b = 0; b < NB; b++)
-#pragma GCC unroll 2
+LF_UNROLL(2)
             for (int j = 0; j < NVB; j++)
                 acc[i][b][j] = V_ZERO();
     }
@@ -42,13 +42,13 @@ AFN(sc_tile)(const void *kc, bool f16, int hd, const lf_attn_q *qs, float *s, si
 #define SC_TILE_CHAINS(KB, LOAD)                                                            \
     for (int d = 0; d < hd; d++) {                                                          \
         V kv[8][NVB];                                                                       \
-        _Pragma("GCC unroll 8") for (int b = 0; b < NB; b++)                                \
-            _Pragma("GCC unroll 2") for (int j = 0; j < NVB; j++)                           \
+        LF_UNROLL(8) for (int b = 0; b < NB; b++)                                           \
+            LF_UNROLL(2) for (int j = 0; j < NVB; j++)                                      \
                 kv[b][j] = LOAD((KB) + (size_t)b * bs + (size_t)d * LF_KBLK + j * VL);     \
-        _Pragma("GCC unroll 4") for (int i = 0; i < NQ; i++) {                              \
+        LF_UNROLL(4) for (int i = 0; i < NQ; i++) {                                         \
             V qd = V_SET1(qp[i][d]);                                                        \
-            _Pragma("GCC unroll 8") for (int b = 0; b < NB; b++)                            \
-                _Pragma("GCC unroll 2") for (int j = 0; j < NVB; j++)                       \
+            LF_UNROLL(8) for (int b = 0; b < NB; b++)                                       \
+                LF_UNROLL(2) for (int j = 0; j < NVB; j++)                                  \
                     acc[i][b][j] = V_FMA(qd, kv[b][j], acc[i][b][j]);                       \
         }                                                                                   \
     }
@@ -61,11 +61,11 @@ AFN(sc_tile)(const void *kc, bool f16, int hd, const lf_attn_q *qs, float *s, si
     }
 #undef SC_TILE_CHAINS
     V sc = V_SET1(scale);
-#pragma GCC unroll 4
+LF_UNROLL(4)
     for (int i = 0; i < NQ; i++)
-#pragma GCC unroll 8
+LF_UNROLL(8)
         for (int b = 0; b < NB; b++)
-#pragma GCC unroll 2
+LF_UNROLL(2)
             for (int j = 0; j < NVB; j++)
                 V_STORE(s + (size_t)i * lds + (size_t)(b0 + b) * LF_KBLK + j * VL,
                         V_MUL(acc[i][b][j], sc));
@@ -92,26 +92,26 @@ AFN(mix_tile)(const void *vc, bool f16, int hv, const lf_attn_q *qs, const float
 {
     V acc[MQ][4];
     int pmin = qs[0].np, pmax = qs[0].np;
-#pragma GCC unroll 4
+LF_UNROLL(4)
     for (int i = 0; i < NQ; i++) {
         pmin = qs[i].np < pmin ? qs[i].np : pmin;
         pmax = qs[i].np > pmax ? qs[i].np : pmax;
-#pragma GCC unroll 4
+LF_UNROLL(4)
         for (int j = 0; j < NV; j++)
             acc[i][j] = V_ZERO();
     }
     for (int p = 0; p < pmax; p++) {
         size_t at = (size_t)p * hv + (size_t)c;
         V vv[4];
-#pragma GCC unroll 4
+LF_UNROLL(4)
         for (int j = 0; j < NV; j++)
             vv[j] = f16 ? V_LOAD_F16((const uint16_t *)vc + at + j * VL)
                         : V_LOAD((const float *)vc + at + j * VL);
         if (p < pmin) {
-#pragma GCC unroll 4
+LF_UNROLL(4)
             for (int i = 0; i < NQ; i++) {
                 V wp = V_SET1(s[(size_t)i * lds + (size_t)p]);
-#pragma GCC unroll 4
+LF_UNROLL(4)
                 for (int j = 0; j < NV; j++)
                     acc[i][j] = V_FMA(wp, vv[j], acc[i][j]);
             }
@@ -125,9 +125,9 @@ AFN(mix_tile)(const void *vc, bool f16, int hv, const lf_attn_q *qs, const float
             }
         }
     }
-#pragma GCC unroll 4
+LF_UNROLL(4)
     for (int i = 0; i < NQ; i++)
-#pragma GCC unroll 4
+LF_UNROLL(4)
         for (int j = 0; j < NV; j++)
             V_STORE(qs[i].out + c + j * VL, acc[i][j]);
 }

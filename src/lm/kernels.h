@@ -25,6 +25,22 @@
 #include "lm/gguf.h"
 #include "lm/quant.h"
 
+/* LF_UNROLL(n): unroll the loop that follows; for the tile loops of the SIMD
+ * templates (kernels_simd.h, kernels_q8.h, attn_simd.h), whose trip counts
+ * are constants once the always_inline helpers are inlined, and which must
+ * be unrolled for their accumulator arrays to live in registers.
+ * GCC: `GCC unroll n`. Clang: a full unroll; clang 14 took `GCC unroll n` as
+ * an unroll count and left loops such as the 4-row x 4-token BF16 tile
+ * rolled, its accumulators in stack slots (a load and a store around every
+ * FMA: batched decoding ran at under half GCC's speed). Unrolling never
+ * changes the order of the operations, so the results are the same bits. */
+#define LF_PRAGMA_(x) _Pragma(#x)
+#if defined(__clang__)
+#define LF_UNROLL(n) LF_PRAGMA_(clang loop unroll(full))
+#else
+#define LF_UNROLL(n) LF_PRAGMA_(GCC unroll n)
+#endif
+
 /* A weight matrix used in place from the model file: n_out rows of n_in
  * elements each (GGUF ne[0] = n_in, ne[1] = n_out), row o starting at
  * data + o * row_bytes. Q8_0 rows are n_in/32 blocks of {f16 d; int8 q[32]}. */

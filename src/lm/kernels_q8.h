@@ -192,55 +192,55 @@ Q8FN(tile)(const uint8_t *sc, int64_t ngc, const uint8_t *xg, size_t ldq, bool f
 #if !Q8_VNNI
     const __m256i ones = _mm256_set1_epi16(1);
 #endif
-#pragma GCC unroll 4
+    LF_UNROLL(4)
     for (int t = 0; t < NT; t++)
-#pragma GCC unroll 8
+        LF_UNROLL(8)
         for (int r = 0; r < Q8_NR; r++)
             fa[t][r] = first ? _mm256_setzero_ps() : fs[t * Q8_NR + r];
     for (int64_t g = 0; g < ngc; g++) {
         const uint8_t *sg = sc + (size_t)g * Q8_NR * Q8_SLOT;
         const uint8_t *xgg = xg + (size_t)g * LF_Q8X_GROUP_BYTES;
         __m256i ia[Q8_NT][Q8_NR];
-#pragma GCC unroll 4
+        LF_UNROLL(4)
         for (int t = 0; t < NT; t++)
-#pragma GCC unroll 8
+            LF_UNROLL(8)
             for (int r = 0; r < Q8_NR; r++)
 #if Q8_VNNI
                 ia[t][r] = _mm256_loadu_si256((const __m256i *)(const void *)(xgg + (size_t)t * ldq + 288));
 #else
                 ia[t][r] = _mm256_setzero_si256();
 #endif
-#pragma GCC unroll 8
+        LF_UNROLL(8)
         for (int k = 0; k < 8; k++) {
             __m256i wv[Q8_NR];
-#pragma GCC unroll 8
+            LF_UNROLL(8)
             for (int r = 0; r < Q8_NR; r++)
                 wv[r] = _mm256_load_si256((const __m256i *)(const void *)(sg + r * Q8_SLOT + k * 32));
 #if !Q8_VNNI
             __m256i aw[Q8_NR];
-#pragma GCC unroll 8
+            LF_UNROLL(8)
             for (int r = 0; r < Q8_NR; r++)
                 aw[r] = _mm256_abs_epi8(wv[r]);
 #endif
-#pragma GCC unroll 4
+            LF_UNROLL(4)
             for (int t = 0; t < NT; t++) {
                 __m256i xv = _mm256_loadu_si256((const __m256i *)(const void *)(xgg + (size_t)t * ldq + k * 32));
 #if Q8_VNNI
-#pragma GCC unroll 8
+                LF_UNROLL(8)
                 for (int r = 0; r < Q8_NR; r++)
                     ia[t][r] = _mm256_dpbusd_epi32(ia[t][r], wv[r], xv);
 #else
-#pragma GCC unroll 8
+                LF_UNROLL(8)
                 for (int r = 0; r < Q8_NR; r++)
                     ia[t][r] = _mm256_add_epi32(ia[t][r], _mm256_madd_epi16(
                         _mm256_maddubs_epi16(aw[r], _mm256_sign_epi8(xv, wv[r])), ones));
 #endif
             }
         }
-#pragma GCC unroll 4
+        LF_UNROLL(4)
         for (int t = 0; t < NT; t++) {
             __m256 dx = _mm256_loadu_ps((const float *)(const void *)(xgg + (size_t)t * ldq + 256));
-#pragma GCC unroll 8
+            LF_UNROLL(8)
             for (int r = 0; r < Q8_NR; r++) {
                 __m256 dw = _mm256_load_ps((const float *)(const void *)(sg + r * Q8_SLOT + 256));
                 fa[t][r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(ia[t][r]), _mm256_mul_ps(dw, dx), fa[t][r]);
@@ -252,9 +252,9 @@ Q8FN(tile)(const uint8_t *sc, int64_t ngc, const uint8_t *xg, size_t ldq, bool f
             for (int r = 0; r < nr; r++)
                 y[(size_t)t * ldy + (size_t)r] = Q8FN(hsum)(fa[t][r]);
     } else {
-#pragma GCC unroll 4
+        LF_UNROLL(4)
         for (int t = 0; t < NT; t++)
-#pragma GCC unroll 8
+            LF_UNROLL(8)
             for (int r = 0; r < Q8_NR; r++)
                 fs[t * Q8_NR + r] = fa[t][r];
     }
@@ -293,7 +293,7 @@ Q8FN(stream)(const uint8_t *row, int64_t nb, const int8_t *xp, size_t xps, const
 #else
     const __m256i ones = _mm256_set1_epi16(1);
 #endif
-#pragma GCC unroll 4
+    LF_UNROLL(4)
     for (int t = 0; t < NT; t++)
         acc[t] = _mm256_setzero_ps();
     int64_t ng = (nb + 7) / 8;
@@ -306,7 +306,7 @@ Q8FN(stream)(const uint8_t *row, int64_t nb, const int8_t *xp, size_t xps, const
             if (nv == 8) {
                 for (int l = 0; l < 8 * LF_Q8_0_BYTES; l += 64)
                     __builtin_prefetch(blk + Q8_PF + l, 0, 0);
-#pragma GCC unroll 8
+                LF_UNROLL(8)
                 for (int j = 0; j < 8; j++)
                     w[j] = _mm256_loadu_si256((const __m256i *)(const void *)(blk + j * LF_Q8_0_BYTES + 2));
                 dw = Q8FN(scales8)(blk);
@@ -322,16 +322,16 @@ Q8FN(stream)(const uint8_t *row, int64_t nb, const int8_t *xp, size_t xps, const
                 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)h));
             }
 #if Q8_VNNI
-#pragma GCC unroll 8
+            LF_UNROLL(8)
             for (int j = 0; j < 8; j++)
                 w[j] = _mm256_xor_si256(w[j], off);
 #endif
-#pragma GCC unroll 4
+            LF_UNROLL(4)
             for (int t = 0; t < NT; t++) {
                 const int8_t *xt = xp + (size_t)t * xps + (size_t)g * 256;
                 const uint8_t *xg = xq + (size_t)t * ldq + (size_t)g * LF_Q8X_GROUP_BYTES;
                 __m256i v[8];
-#pragma GCC unroll 8
+                LF_UNROLL(8)
                 for (int j = 0; j < 8; j++) {
                     __m256i xj = _mm256_load_si256((const __m256i *)(const void *)(xt + j * 32));
 #if Q8_VNNI

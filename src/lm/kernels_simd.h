@@ -52,19 +52,19 @@ KFN(tile)(lf_ggml_type type, int64_t n, const uint8_t *rows, size_t rb, const fl
           size_t ldx, float *y, size_t ldy, const int NR, const int NT, const bool pf)
 {
     V acc[TR1 > TR ? TR1 : TR][TT];
-#pragma GCC unroll 8
+    LF_UNROLL(8)
     for (int r = 0; r < NR; r++)
-#pragma GCC unroll 8
+        LF_UNROLL(8)
         for (int t = 0; t < NT; t++)
             acc[r][t] = V_ZERO();
     int64_t nv = n - n % VL;
     const int64_t es = type == LF_GGML_F32 ? 4 : 2; /* bytes per weight */
     for (int64_t i = 0; i < nv; i += VL) {
         V xv[TT];
-#pragma GCC unroll 8
+        LF_UNROLL(8)
         for (int t = 0; t < NT; t++)
             xv[t] = V_LOAD(x + (size_t)t * ldx + i);
-#pragma GCC unroll 8
+        LF_UNROLL(8)
         for (int r = 0; r < NR; r++) {
             /* fetch rows early, a cache line at a time: one token is
              * memory-bound (the next NR rows); a batch fetches the rows two
@@ -75,7 +75,7 @@ KFN(tile)(lf_ggml_type type, int64_t n, const uint8_t *rows, size_t rb, const fl
             else if (pf) /* each step: no branch in the loop (half are repeats) */
                 __builtin_prefetch(rows + (size_t)(r + 2 * NR) * rb + (size_t)i * es, 0, 3);
             V wv = KFN(wload)(type, rows + (size_t)r * rb, i);
-#pragma GCC unroll 8
+            LF_UNROLL(8)
             for (int t = 0; t < NT; t++)
                 acc[r][t] = V_FMA(wv, xv[t], acc[r][t]);
         }
@@ -94,10 +94,10 @@ KFN(tile)(lf_ggml_type type, int64_t n, const uint8_t *rows, size_t rb, const fl
     /* the NR x NT sums, VL at a time (V_REDUCE_VL gives V_REDUCE's bits) */
     enum { NA = (TR1 > TR ? TR1 : TR) * TT };
     float red[(NA + VL - 1) / VL * VL];
-#pragma GCC unroll 4
+    LF_UNROLL(4)
     for (int a0 = 0; a0 < NR * NT; a0 += VL) {
         V part[VL];
-#pragma GCC unroll 16
+        LF_UNROLL(16)
         for (int j = 0; j < VL; j++)
             part[j] = a0 + j < NR * NT ? acc[(a0 + j) / NT][(a0 + j) % NT] : V_ZERO();
         V_REDUCE_VL(part, red + a0);
