@@ -40,18 +40,9 @@ static inline float avx2_hmax(__m256 v)
 #define Q8_NT 2
 #include "lm/kernels_q8.h"
 
-static void avx2_matmul(const lf_wmat *w, const float *x, size_t ldx, float *y, size_t ldy, int T,
-                        int64_t r0, int64_t r1)
-{
-    if (w->type == LF_GGML_Q8_0)
-        lf_kern_q8_matmul_f32(avx2_q8_quantize, avx2_q8_matmul_q8, w, x, ldx, y, ldy, T, r0, r1);
-    else
-        avx2_matmul_float(w, x, ldx, y, ldy, T, r0, r1);
-}
-
 static const lf_kern avx2_kern = {
     .name = "avx2",
-    .matmul = avx2_matmul,
+    .matmul = avx2_q8_matmul,
     .quantize_q8x = avx2_q8_quantize,
     .matmul_q8 = avx2_q8_matmul_q8,
     .dot_f32 = avx2_dot_f32,

@@ -48,55 +48,27 @@
 #define Q8_NT 2
 #include "lm/kernels_q8.h"
 
-static void avx512_matmul_vnni(const lf_wmat *w, const float *x, size_t ldx, float *y, size_t ldy,
-                               int T, int64_t r0, int64_t r1)
-{
-    if (w->type == LF_GGML_Q8_0)
-        lf_kern_q8_matmul_f32(avx512_vnni_quantize, avx512_vnni_matmul_q8, w, x, ldx, y, ldy, T, r0,
-                              r1);
-    else
-        avx512_matmul_float(w, x, ldx, y, ldy, T, r0, r1);
-}
-
-static void avx512_matmul(const lf_wmat *w, const float *x, size_t ldx, float *y, size_t ldy, int T,
-                          int64_t r0, int64_t r1)
-{
-    if (w->type == LF_GGML_Q8_0)
-        lf_kern_q8_matmul_f32(avx512_q8_quantize, avx512_q8_matmul_q8, w, x, ldx, y, ldy, T, r0, r1);
-    else
-        avx512_matmul_float(w, x, ldx, y, ldy, T, r0, r1);
-}
+/* The float kernels: the same in both tables. */
+#define AVX512_FLOAT_KERNELS                                                                    \
+    .dot_f32 = avx512_dot_f32, .dot_f16 = avx512_dot_f16, .axpy_f32 = avx512_axpy_f32,          \
+    .axpy_f16 = avx512_axpy_f16, .attn_scores = avx512_attn_scores,                             \
+    .attn_mix = avx512_attn_mix, .rmsnorm = avx512_rmsnorm, .softmax = avx512_softmax,          \
+    .swiglu = avx512_swiglu
 
 static const lf_kern avx512_kern = {
     .name = "avx512",
-    .matmul = avx512_matmul_vnni,
+    .matmul = avx512_vnni_matmul,
     .quantize_q8x = avx512_vnni_quantize,
     .matmul_q8 = avx512_vnni_matmul_q8,
-    .dot_f32 = avx512_dot_f32,
-    .dot_f16 = avx512_dot_f16,
-    .axpy_f32 = avx512_axpy_f32,
-    .axpy_f16 = avx512_axpy_f16,
-    .attn_scores = avx512_attn_scores,
-    .attn_mix = avx512_attn_mix,
-    .rmsnorm = avx512_rmsnorm,
-    .softmax = avx512_softmax,
-    .swiglu = avx512_swiglu,
+    AVX512_FLOAT_KERNELS,
 };
 
 static const lf_kern avx512_kern_novnni = {
     .name = "avx512-novnni",
-    .matmul = avx512_matmul,
+    .matmul = avx512_q8_matmul,
     .quantize_q8x = avx512_q8_quantize,
     .matmul_q8 = avx512_q8_matmul_q8,
-    .dot_f32 = avx512_dot_f32,
-    .dot_f16 = avx512_dot_f16,
-    .axpy_f32 = avx512_axpy_f32,
-    .axpy_f16 = avx512_axpy_f16,
-    .attn_scores = avx512_attn_scores,
-    .attn_mix = avx512_attn_mix,
-    .rmsnorm = avx512_rmsnorm,
-    .softmax = avx512_softmax,
-    .swiglu = avx512_swiglu,
+    AVX512_FLOAT_KERNELS,
 };
 
 const lf_kern *lf_kern_avx512(void)

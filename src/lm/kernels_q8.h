@@ -2,7 +2,8 @@
  * vectors, written once and instantiated by kernels_avx2.c (maddubs) and
  * kernels_avx512.c (VNNI, and maddubs for AVX-512 CPUs without VNNI). The
  * including file defines Q8FN(name), Q8_VNNI (0 or 1) and the tile shape
- * Q8_NR weight rows x Q8_NT tokens.
+ * Q8_NR weight rows x Q8_NT tokens, after kernels_simd.h (whose
+ * KFN(matmul_float) Q8FN(matmul) falls back on).
  *
  * The activations come quantised in the Q8X layout (quant.h): 8 blocks per
  * group, block j's 4-byte pieces in 32-bit lane j. The weights of Q8_NR rows
@@ -426,6 +427,17 @@ static void Q8FN(matmul_q8)(const lf_wmat *w, const uint8_t *xq, size_t ldq, flo
             }
         }
     }
+}
+
+/* The table's matmul: Q8_0 weights through these integer kernels, every
+ * other type through the float kernels of kernels_simd.h (KFN). */
+static void Q8FN(matmul)(const lf_wmat *w, const float *x, size_t ldx, float *y, size_t ldy, int T,
+                         int64_t r0, int64_t r1)
+{
+    if (w->type == LF_GGML_Q8_0)
+        lf_kern_q8_matmul_f32(Q8FN(quantize), Q8FN(matmul_q8), w, x, ldx, y, ldy, T, r0, r1);
+    else
+        KFN(matmul_float)(w, x, ldx, y, ldy, T, r0, r1);
 }
 
 #undef Q8_FS
