@@ -15,11 +15,15 @@
 #                        machine keeps it between calls: it is never sent back)
 #   INIT (none)          start from this GGUF's weights instead (fresh AdamW)
 #   CTX (none)           with INIT: train at this context length (--ctx)
+#   LAYERS (none)        with INIT: deepen the model to this many layers
+#                        (--layers: the new layers start as no-ops)
 #   CFG, LR (2e-3), WARMUP (300), TOKENIZER (models/tokenizer.gguf)
 #   DATA_SEED (1), EPISODES (6000), GEN_PROCS (8), CALL_SECONDS (590)
 #   HEAVY (odd)          which generator processes weight write, truncate,
 #                        rename, append and cp up: odd, all or none
 #   WEIGHTS (see below)  the heavy processes' --weights
+#   NONEMPTY (0)         the heavy processes' --nonempty: the share (%) of
+#                        writes, appends and truncates on files with content
 #   EVAL_MODEL (none)    a GGUF to evaluate on the CPU during training;
 #                        "last" = the previous call's export on this machine
 #   EVAL_AFTER (0)       1: also evaluate this call's export after training
@@ -66,7 +70,8 @@ rm -f $W/ds_*.jsonl
 EP=$(( EPISODES / GEN_PROCS ))
 for i in $(seq 0 $(( GEN_PROCS - 1 ))); do
     WT=(); { [ "${HEAVY:-odd}" = all ] || { [ "${HEAVY:-odd}" = odd ] && [ $(( i % 2 )) = 1 ]; }; } &&
-        WT=(--weights "${WEIGHTS:-mkdir=14,touch=12,write=20,read=10,rm=10,rmdir=10,chmod=8,chown=8,ls=8,readlink=6,truncate=14,rename=12,symlink=6,append=10,cp=6,rmr=3}")
+        WT=(--weights "${WEIGHTS:-mkdir=14,touch=12,write=20,read=10,rm=10,rmdir=10,chmod=8,chown=8,ls=8,readlink=6,truncate=14,rename=12,symlink=6,append=10,cp=6,rmr=3}"
+            --nonempty "${NONEMPTY:-0}")
     $B/llmfuse gen --oracle --seed $(( DATA_SEED * 1000 + i )) --episodes $EP --steps 64 \
         "${WT[@]}" --out $W/ds_$i --split train=0.98,val=0.02,test=0 --no-progress >/dev/null 2>&1 &
 done
@@ -77,7 +82,9 @@ LEFT=$(( ${CALL_SECONDS:-590} - SECONDS - 60 ))
 echo "data at ${SECONDS}s; training for at most ${LEFT}s"
 R=()
 if [ -f "$CKPT" ]; then R=(--resume "$CKPT")
-elif [ -n "${INIT:-}" ]; then R=(--init "$INIT"); [ -n "${CTX:-}" ] && R+=(--ctx "$CTX"); fi
+elif [ -n "${INIT:-}" ]; then
+    R=(--init "$INIT"); [ -n "${CTX:-}" ] && R+=(--ctx "$CTX"); [ -n "${LAYERS:-}" ] && R+=(--layers "$LAYERS")
+fi
 echo "start: ${R[*]:-from scratch}"
 $B/llmfuse train --data "$TRAIN" --val $W/ds_0.val.jsonl --tokenizer "${TOKENIZER:-models/tokenizer.gguf}" \
   --config $CFG --steps "$STEPS" --batch-tokens 65536 --lr "${LR:-2e-3}" --warmup "${WARMUP:-300}" \

@@ -15,7 +15,7 @@ static void usage(FILE *f)
             "                   [--max-state-bytes N] [--weights op=w,...] [--out FILE]\n"
             "                   [--split train=0.9,val=0.05,test=0.05] [--stats] [--model GGUF]\n"
             "                   [--names seed|mix|class=w,...] [--content seed|mix|class=w,...]\n"
-            "                   [--verify-oracle] [--no-progress]\n"
+            "                   [--nonempty PCT] [--verify-oracle] [--no-progress]\n"
             "  Episodes of shell-like commands on a growing tree; one JSONL row per\n"
             "  kernel call. Default: the reference filesystem mounted in a temporary\n"
             "  directory (needs /dev/fuse); --oracle: the same commands answered by the\n"
@@ -27,7 +27,9 @@ static void usage(FILE *f)
             "  truncate rename symlink append cp rmr\n"
             "  --names classes: seed random real odd (default mix 30,35,20,15; seed: the\n"
             "  original's vocabularies only). --content classes: template text echo binary\n"
-            "  (default mix 30,38,22,10; seed: templates and the old sizes only).\n",
+            "  (default mix 30,38,22,10; seed: templates and the old sizes only).\n"
+            "  --nonempty PCT: write, append and truncate pick a file with content PCT%%\n"
+            "  of the time (default 0: any file; training data that drills sizes).\n",
             LF_GEN_MAX_STATE);
 }
 
@@ -107,6 +109,9 @@ int lf_cmd_gen(int argc, char **argv)
             i++;
         } else if (v && !strcmp(a, "--weights")) {
             o.weights = v;
+            i++;
+        } else if (v && !strcmp(a, "--nonempty") && !parse_u64(v, 100, &n)) {
+            o.nonempty_pct = (unsigned)n;
             i++;
         } else if (v && !strcmp(a, "--names")) {
             o.names = v;

@@ -7,7 +7,7 @@
  *       [--steps N] [--batch-tokens N] [--lr F] [--warmup N] [--wd F]
  *       [--clip F] [--seed N] [--eval-every N] [--eval-batches N]
  *       [--ckpt FILE] [--ckpt-every N] [--resume FILE] [--init MODEL.gguf]
- *       [--time-limit SEC] [--stop-at N] [--ctx N]
+ *       [--time-limit SEC] [--stop-at N] [--ctx N] [--layers N]
  *       [--dtype f32|f16|bf16] [--device cpu|cuda] [--no-special]
  *
  * Text of a row = prompt + completion + <|endoftext|> (contract "none"); the
@@ -24,7 +24,10 @@
  * are tokenized at once, a thread each. --ctx sets the context length over
  * --config or an --init model's (the weights do not depend on it: RoPE is
  * relative), so a model can be trained on longer rows; not with --resume,
- * where the checkpoint's shape wins.
+ * where the checkpoint's shape wins. --layers (with --init only) deepens the
+ * --init model to N layers without changing what it computes
+ * (lf_tmodel_grow: new layers between the old ones, their output
+ * projections zero), so a bigger model can start from a trained one.
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -48,7 +51,7 @@ typedef struct train_opts {
     lf_tcfg cfg;
     lf_topt opt;
     long steps, stop_at;
-    int batch_tokens, eval_every, eval_batches, ckpt_every, special, ctx;
+    int batch_tokens, eval_every, eval_batches, ckpt_every, special, ctx, layers;
     double time_limit;
     uint64_t seed;
     lf_texport_type dtype;
@@ -62,7 +65,8 @@ static void usage(FILE *f)
             "   ffn=768,ctx=1024,rope=10000,eps=1e-6,tied=1] [--steps N] [--batch-tokens N]\n"
             "  [--lr F] [--warmup N] [--wd F] [--clip F] [--seed N] [--eval-every N]\n"
             "  [--eval-batches N] [--ckpt FILE] [--ckpt-every N] [--resume FILE] [--init MODEL.gguf]\n"
-            "  [--time-limit SEC] [--stop-at N] [--ctx N] [--dtype f32|f16|bf16] [--device cpu|cuda]\n"
+            "  [--time-limit SEC] [--stop-at N] [--ctx N] [--layers N (with --init: deepen it)]\n"
+            "  [--dtype f32|f16|bf16] [--device cpu|cuda]\n"
             "  [--no-special]\n");
 }
 
@@ -136,6 +140,7 @@ static int parse_args(int argc, char **argv, train_opts *o)
         else if (ARG("--time-limit")) o->time_limit = atof(v);
         else if (ARG("--stop-at")) o->stop_at = atol(v);
         else if (ARG("--ctx")) o->ctx = atoi(v);
+        else if (ARG("--layers")) o->layers = atoi(v);
         else if (ARG("--dtype")) {
             if (!strcmp(v, "f32")) o->dtype = LF_TEXPORT_F32;
             else if (!strcmp(v, "f16")) o->dtype = LF_TEXPORT_F16;
@@ -150,7 +155,7 @@ static int parse_args(int argc, char **argv, train_opts *o)
     }
     if (!o->data || !o->tok || !o->out || o->steps < 1 || o->batch_tokens < 1 ||
         (strcmp(o->device, "cpu") && strcmp(o->device, "cuda")) || (o->resume && o->init) ||
-        o->ctx < 0 || (o->ctx && o->resume))
+        o->ctx < 0 || (o->ctx && o->resume) || o->layers < 0 || (o->layers && !o->init))
         return -1;
     o->opt.total_steps = (int)o->steps;
     if (o->opt.warmup < 1)
@@ -328,6 +333,26 @@ int lf_cmd_train(int argc, char **argv)
             goto out;
         lf_gguf_close(ig);   /* the weights were copied */
         ig = NULL;
+        if (o.layers && o.layers != o.cfg.n_layer) {
+            lf_tcfg deep = o.cfg;
+            deep.n_layer = o.layers;
+            lf_toffs doff;
+            if ((rc = lf_tcfg_check(&deep, &err)))
+                goto out;
+            lf_tcfg_offsets(&deep, &doff);
+            float *q = malloc(doff.n * sizeof *q);
+            if (!q) {
+                rc = lf_err_set(&err, ENOMEM, "out of memory");
+                goto out;
+            }
+            if ((rc = lf_tmodel_grow(&o.cfg, init_p, &deep, q, &err))) {
+                free(q);
+                goto out;
+            }
+            free(init_p);
+            init_p = q;
+            o.cfg = deep;
+        }
     }
     if (o.ctx)
         o.cfg.ctx = o.ctx;

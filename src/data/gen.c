@@ -53,6 +53,7 @@ int lf_gen_run(const lf_gen_opts *o, lf_err *err)
     lf_workload wl;
     lf_workload_init(&wl, o->seed, o->max_state ? o->max_state : LF_GEN_MAX_STATE);
     int rc = 0;
+    wl.nonempty_pct = o->nonempty_pct;
     if (o->weights && (rc = lf_workload_set_weights(&wl, o->weights, err)))
         return rc;
     if (o->names && (rc = lf_workload_set_mix(&wl, false, o->names, err)))

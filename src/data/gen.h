@@ -33,6 +33,7 @@ typedef struct lf_gen_opts {
     const char *weights;      /* "op=w,..." or NULL */
     const char *names;        /* name mix: "seed", "mix", "class=w,..."; NULL = mix */
     const char *content;      /* content mix, the same forms; NULL = mix */
+    unsigned nonempty_pct;    /* lf_workload.nonempty_pct (0-100) */
     bool oracle;              /* oracle mode (no mount) */
     bool progress;            /* progress bar on stderr */
     lf_rows_opts rows;

@@ -95,6 +95,8 @@ typedef struct lf_workload {
     unsigned body_mix[LF_BODY__COUNT];  /* only template > 0: the old contents and sizes exactly */
     size_t max_state;      /* soft cap on the serialised state (bytes) */
     unsigned fail_per_mille;  /* target share of failing rows, in 1/1000 */
+    unsigned nonempty_pct; /* write/append/truncate pick a file with content this
+                              share of the time (0: any file, as before) */
     uint64_t rows, err_rows;  /* fed back by the generator (lf_workload_count) */
 } lf_workload;
 

@@ -112,7 +112,7 @@ static void add_write(wl_plan *p, const char *path, long long offset, unsigned v
 
 static int cmd_write(wl_plan *p)
 {
-    const lf_node *f = lf_wlp_pick(p, &p->c.files);
+    const lf_node *f = lf_wlp_pick_sized(p);
     unsigned r = (unsigned)lf_rng_below(&p->w->rng, 100);
     if (!f || r < 45) {
         write_new(p);
@@ -152,7 +152,7 @@ static int cmd_write(wl_plan *p)
 
 static int cmd_append(wl_plan *p)
 {
-    const lf_node *f = lf_wlp_pick(p, &p->c.files);
+    const lf_node *f = lf_wlp_pick_sized(p);
     char *path;
     int flags = O_WRONLY | O_APPEND;
     unsigned mode = 0;
@@ -374,7 +374,7 @@ static int cmd_readlink(wl_plan *p)
 
 static int cmd_truncate(wl_plan *p, bool shrink_only)
 {
-    const lf_node *f = lf_wlp_pick(p, &p->c.files);
+    const lf_node *f = lf_wlp_pick_sized(p);
     char *path = lf_wlp_abspath(f);
     if (!path)
         return -ENOMEM;

@@ -2,6 +2,7 @@
  * initialisation, the AdamW step and the learning-rate schedule on the CPU,
  * and float conversions. The CUDA trainer mirrors lf_adamw_step in a kernel. */
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "train/train.h"
@@ -53,6 +54,38 @@ size_t lf_tcfg_tensors(const lf_tcfg *c, lf_tensor_desc *d, size_t max)
         ADD(o.out, V, D, -1, "out");
 #undef ADD
     return n;
+}
+
+int lf_tmodel_grow(const lf_tcfg *from, const float *p, const lf_tcfg *to, float *q,
+                   lf_err *err)
+{
+    lf_tcfg same = *to;
+    same.n_layer = from->n_layer;
+    same.ctx = from->ctx;   /* the context length is not in the weights */
+    if (memcmp(&same, from, sizeof same) || to->n_layer <= from->n_layer)
+        return lf_err_set(err, EINVAL, "growing a model: only more layers (%d -> %d) may differ",
+                          from->n_layer, to->n_layer);
+    lf_toffs a, b;
+    lf_tcfg_offsets(from, &a);
+    lf_tcfg_offsets(to, &b);
+    memcpy(q, p, a.l0 * sizeof *q);   /* embeddings */
+    memcpy(q + b.out_norm, p + a.out_norm, (a.n - a.out_norm) * sizeof *q);
+    int src = -1;
+    for (int j = 0; j < to->n_layer; j++) {
+        /* the old layer placed at j, if any */
+        int i = src + 1;
+        bool old = i < from->n_layer &&
+                   (long)i * to->n_layer / from->n_layer == j;
+        if (old)
+            src = i;
+        float *dst = q + b.l0 + (size_t)j * b.lstride;
+        memcpy(dst, p + a.l0 + (size_t)(src < 0 ? 0 : src) * a.lstride, a.lstride * sizeof *q);
+        if (!old) {
+            memset(dst + b.wo, 0, (b.q_norm - b.wo) * sizeof *q);
+            memset(dst + b.wdown, 0, (b.lstride - b.wdown) * sizeof *q);
+        }
+    }
+    return 0;
 }
 
 /* splitmix64: a small deterministic generator, the same on every machine. */

@@ -3,6 +3,7 @@
 # --ctx sets a new context length over the model's (its weights are kept:
 # at --lr 0 the export holds the same tensors); --ctx with --resume and
 # an --init file that is not a model are refused with a clear error.
+# --layers deepens an --init model without changing its answers.
 set -uo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -27,6 +28,25 @@ diff <(tail -n +2 "$tmp/a.txt" | grep -v context_length) <(tail -n +2 "$tmp/b.tx
 # 512 -> 1024 is one byte of the u32: every other byte, weights included, is the same
 n=$(cmp -l "$tmp/a.gguf" "$tmp/b.gguf" | wc -l)
 [ "$n" = 1 ] || fail "$n bytes differ between the two exports (weights changed at lr 0?)"
+
+# --layers 3 over the 1-layer model: new layers that add nothing yet, so the
+# greedy continuation is the same text
+"$LLMFUSE" train "${T[@]}" --out "$tmp/g.gguf" --init "$tmp/a.gguf" --layers 3 --lr 0 \
+    >"$tmp/log" 2>&1 || fail "train --init --layers: $(tail -n 3 "$tmp/log")"
+"$LLMFUSE" inspect "$tmp/g.gguf" | grep -Eq 'qwen3.block_count.*\b3\b' || fail "--layers 3 not in the export"
+"$LLMFUSE" inspect "$tmp/g.gguf" | grep -q 'blk.2.ffn_down' || fail "no third layer's tensors"
+printf '<R>\nread(/a.txt)\n---\n<filesystem>' >"$tmp/prompt"
+"$LLMFUSE" complete --model "$tmp/a.gguf" --max-tokens 24 <"$tmp/prompt" >"$tmp/ca" 2>"$tmp/log" ||
+    fail "complete a: $(tail -n 3 "$tmp/log")"
+"$LLMFUSE" complete --model "$tmp/g.gguf" --max-tokens 24 <"$tmp/prompt" >"$tmp/cg" 2>"$tmp/log" ||
+    fail "complete g: $(tail -n 3 "$tmp/log")"
+[ -s "$tmp/ca" ] || fail "no continuation from the 1-layer model"
+cmp -s "$tmp/ca" "$tmp/cg" || fail "the deepened model answers differently: $(head -c 80 "$tmp/ca") / $(head -c 80 "$tmp/cg")"
+"$LLMFUSE" train "${T[@]}" --out "$tmp/c.gguf" --layers 3 >"$tmp/log" 2>&1 &&
+    fail "--layers without --init was accepted"
+"$LLMFUSE" train "${T[@]}" --out "$tmp/c.gguf" --init "$tmp/g.gguf" --layers 2 >"$tmp/log" 2>&1 &&
+    fail "--layers fewer than the model's was accepted"
+grep -q 'only more layers' "$tmp/log" || fail "no clear error for a shallower --layers: $(tail -n 3 "$tmp/log")"
 
 "$LLMFUSE" train "${T[@]}" --out "$tmp/c.gguf" --resume "$tmp/ck" --ctx 2048 >"$tmp/log" 2>&1 &&
     fail "--ctx with --resume was accepted"

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -424,6 +425,66 @@ static void test_plan(void **st)
     lf_state_free(s);
 }
 
+/* Whether any file under n has content. */
+static bool any_content(const lf_node *n)
+{
+    if (n->kind == LF_NODE_FILE)
+        return n->size > 0;
+    for (size_t i = 0; i < n->nkids; i++)
+        if (any_content(n->kids[i]))
+            return true;
+    return false;
+}
+
+/* --nonempty 100: every truncate picks a file with content when the tree
+ * has one; at 0, some truncates hit empty files although one with content
+ * exists (so the check can tell the two apart). */
+static void test_nonempty(void **st)
+{
+    (void)st;
+    for (unsigned pct = 0; pct <= 100; pct += 100) {
+        lf_workload w;
+        lf_workload_init(&w, 91, 6000);
+        assert_int_equal(lf_workload_set_weights(&w, "mkdir=2,touch=12,write=8,read=0,rm=2,rmdir=0,chmod=0,chown=0,ls=0,readlink=0,truncate=16,rename=0,symlink=0,append=4,cp=0,rmr=0", NULL), 0);
+        w.nonempty_pct = pct;
+        w.fail_per_mille = 0;
+        lf_state *s = lf_state_new("root", "root");
+        lf_rows_opts ro = {.out = "/dev/null"};
+        lf_rows *rows;
+        assert_int_equal(lf_rows_open(&ro, &rows, NULL), 0);
+        lf_rows_episode(rows, 0);
+        int on_content = 0, on_empty = 0;
+        for (int i = 0; i < 400; i++) {
+            lf_cmd c = {0};
+            lf_buf x;
+            lf_buf_init(&x, 0);
+            lf_state_serialize(s, &x);
+            assert_int_equal(lf_workload_next(&w, s, x.len, &c), 0);
+            if (c.label == LF_WL_TRUNCATE && !c.fail && any_content(s->root)) {
+                const char *path = c.calls[0].path;
+                lf_node *f = lf_state_lookup(s, path, NULL);
+                assert_non_null(f);
+                if (f->size)
+                    on_content++;
+                else
+                    on_empty++;
+            }
+            assert_int_equal(lf_oexec_run(&s, &c, rows), 0);
+            lf_cmd_free(&c);
+            lf_buf_free(&x);
+        }
+        printf("nonempty %u%%: truncates on files with content %d, on empty files %d\n", pct,
+               on_content, on_empty);
+        assert_true(on_content > 20);
+        if (pct == 100)
+            assert_int_equal(on_empty, 0);
+        else
+            assert_true(on_empty > 5);
+        lf_rows_close(rows, NULL);
+        lf_state_free(s);
+    }
+}
+
 /* Oracle-mode generation: the row cap per episode and the state cap. */
 static void test_gen_oracle(void **st)
 {
@@ -470,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_content),   cmocka_unit_test(test_names),
         cmocka_unit_test(test_fh_alloc),  cmocka_unit_test(test_weights),
         cmocka_unit_test(test_call_op),   cmocka_unit_test(test_plan),
+        cmocka_unit_test(test_nonempty),
         cmocka_unit_test(test_gen_oracle), cmocka_unit_test(test_name_mix),
         cmocka_unit_test(test_body_mix),
     };

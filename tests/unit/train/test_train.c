@@ -409,6 +409,72 @@ static void test_learns(void **state)
     free(p); free(m); free(v); free(mask);
 }
 
+/* lf_tmodel_grow: a deeper copy computes bit-identical logits (the new
+ * layers add zeros to the residual), keeps the old layers in order, and
+ * training then moves the new layers' output projections. */
+static void test_grow(void **state)
+{
+    (void)state;
+    size_t n;
+    float *p = rand_params(&tiny, &n);
+    enum { B = 2, T = 9 };
+    int32_t tok[B * T], tgt[B * T];
+    for (int i = 0; i < B * T; i++) {
+        tok[i] = (i * 11 + 3) % tiny.vocab;
+        tgt[i] = i % T < 2 ? -1 : (i * 5 + 1) % tiny.vocab;
+    }
+    lf_tref *r0;
+    assert_int_equal(lf_tref_new(&tiny, B * T, T, &r0, NULL), 0);
+    double l0 = lf_tref_forward(r0, p, tok, tgt, B, T, NULL, NULL);
+    const double *g0 = lf_tref_logits(r0);
+    lf_toffs a;
+    lf_tcfg_offsets(&tiny, &a);
+    for (int layers = 3; layers <= 5; layers++) {
+        lf_tcfg c = tiny;
+        c.n_layer = layers;
+        lf_toffs b;
+        lf_tcfg_offsets(&c, &b);
+        float *q = malloc(b.n * sizeof *q);
+        assert_int_equal(lf_tmodel_grow(&tiny, p, &c, q, NULL), 0);
+        /* old layer 1 sits at 1 * layers / 2; layer 0 stays first */
+        assert_memory_equal(q + b.l0, p + a.l0, a.lstride * sizeof *q);
+        assert_memory_equal(q + b.l0 + (size_t)(layers / 2) * b.lstride, p + a.l0 + a.lstride,
+                            a.lstride * sizeof *q);
+        lf_tref *r;
+        assert_int_equal(lf_tref_new(&c, B * T, T, &r, NULL), 0);
+        double l = lf_tref_forward(r, q, tok, tgt, B, T, NULL, NULL);
+        assert_true(l == l0);
+        assert_memory_equal(lf_tref_logits(r), g0, (size_t)B * T * tiny.vocab * sizeof(double));
+        /* one step moves the zero wo of the new layer 1 */
+        float *m = calloc(b.n, 4), *v = calloc(b.n, 4);
+        uint8_t *mask = malloc(b.n);
+        lf_tmodel_decay_mask(&c, mask);
+        lf_topt opt;
+        lf_topt_default(&opt);
+        lf_tref_step(r, &opt, 0, q, m, v, mask, tok, tgt, B, T, NULL);
+        const float *wo = q + b.l0 + b.lstride + b.wo;
+        size_t moved = 0;
+        for (size_t i = 0; i < b.q_norm - b.wo; i++)
+            moved += wo[i] != 0;
+        assert_true(moved > (b.q_norm - b.wo) / 2);
+        lf_tref_free(r);
+        free(q); free(m); free(v); free(mask);
+    }
+    /* only depth may differ, and only upwards */
+    lf_tcfg wide = tiny, shallow = tiny;
+    wide.n_layer = 3;
+    wide.ffn = 32;
+    shallow.n_layer = 1;
+    float *q = malloc(n * 4 * sizeof *q);
+    lf_err err = {0};
+    assert_int_equal(lf_tmodel_grow(&tiny, p, &wide, q, &err), -EINVAL);
+    assert_int_equal(lf_tmodel_grow(&tiny, p, &shallow, q, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "only more layers"));
+    free(q);
+    lf_tref_free(r0);
+    free(p);
+}
+
 /* A byte-level tokenizer GGUF through bpe_train with 0 merges: ids 0..255
  * are the bytes, 256 is <|endoftext|>. Returns a path (caller unlinks). */
 static void stub_tokenizer(char *path, size_t n)
@@ -623,6 +689,7 @@ int main(void)
         cmocka_unit_test(test_data_files),
         cmocka_unit_test(test_ckpt),
         cmocka_unit_test(test_learns),
+        cmocka_unit_test(test_grow),
         cmocka_unit_test(test_tok_batcher),
         cmocka_unit_test(test_export),
         cmocka_unit_test(test_resume),
