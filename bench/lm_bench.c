@@ -2,9 +2,11 @@
  * llama_peer.c measures llama.cpp: prefill N_P random tokens in one call
  * (logits for the last only), then N_G greedy decode steps of one token,
  * best of R runs each; prints one line "ours prefill X tok/s decode Y tok/s".
- *   lm_bench MODEL.gguf [threads] [n_prompt] [n_gen] [runs] */
+ * A sixth argument "bf16" turns on bf16 activations (lf_ctx_opts.bf16_act).
+ *   lm_bench MODEL.gguf [threads] [n_prompt] [n_gen] [runs] [bf16] */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "lm/generate.h"
@@ -20,7 +22,7 @@ static double now(void)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: lm_bench MODEL.gguf [threads] [n_prompt] [n_gen] [runs]\n");
+        fprintf(stderr, "usage: lm_bench MODEL.gguf [threads] [n_prompt] [n_gen] [runs] [bf16]\n");
         return 2;
     }
     int threads = argc > 2 ? atoi(argv[2]) : 0, np = argc > 3 ? atoi(argv[3]) : 512,
@@ -32,7 +34,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "lm_bench: %s\n", err.msg);
         return 1;
     }
-    lf_ctx_opts o = {.n_ctx = np + ng + 8, .threads = threads, .max_batch = np};
+    bool bf16 = argc > 6 && !strcmp(argv[6], "bf16");
+    lf_ctx_opts o = {.n_ctx = np + ng + 8, .threads = threads, .max_batch = np, .bf16_act = bf16};
     if (lf_ctx_new(m, &o, &c, &err)) {
         fprintf(stderr, "lm_bench: %s\n", err.msg);
         return 1;
@@ -63,8 +66,8 @@ int main(int argc, char **argv)
         if (t2 - t1 < best_g)
             best_g = t2 - t1;
     }
-    printf("ours prefill %.1f tok/s decode %.1f tok/s (kernels %s)\n", np / best_p, ng / best_g,
-           lf_kern_best()->name);
+    printf("ours prefill %.1f tok/s decode %.1f tok/s (kernels %s%s)\n", np / best_p, ng / best_g,
+           lf_kern_best()->name, bf16 ? ", bf16 activations" : "");
     free(tok);
     free(lg);
     lf_ctx_free(c);

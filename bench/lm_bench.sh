@@ -20,11 +20,15 @@
 #   whether the outputs are identical. Rows: the first SPEC_ROWS <W> prompts
 #   of the seed eval set, plus SPEC_GEN_ROWS mutation rows (completion
 #   starting with a state) of `llmfuse gen --oracle --seed 4343 --episodes 5
-#   --steps 50` (SPEC_GEN="seed episodes steps").
+#   --steps 50` (SPEC_GEN="seed episodes steps"). Each thread count runs in
+#   both activation modes (SPEC_ACT="off on": fp32 activations, and
+#   --bf16-act), all four runs of a row alternating, and reports per mode,
+#   plus how many rows' answers differ between the two modes; then the
+#   plain prefill/decode speed of the model (bench/lm_bench) in both modes.
 # Environment: THREADS="1 2" MODELS="10m-f16 10m-q8_0 0.6b-f16 0.6b-q8_0"
 # SPEC_MODEL=path (any GGUF; default models/llmfuse.gguf), SPEC_ROWS=20,
 # SPEC_GEN_ROWS=20, SPEC_GEN="4343 5 50", SPEC_MAX_TOKENS=1024,
-# SPEC_THREADS="1 2", SPEC_REPEAT=3, SKIP_PEER=1 (only the speculation part,
+# SPEC_THREADS="1 2", SPEC_REPEAT=3, SPEC_ACT="off on", SKIP_PEER=1 (only the speculation part,
 # no llama.cpp), LF_BUILD=dir (a configured release build to use instead of
 # build-lmrel). Output is also kept in WORKDIR/results.txt.
 set -euo pipefail
@@ -124,37 +128,68 @@ EOF
          "gen --oracle --seed $GSEED); --max-tokens $SPEC_MAX_TOKENS --stop '<END_FS>';" \
          "best of $SPEC_REPEAT alternating runs per row"
     echo
-    echo "| threads | plain tok/s | speculative tok/s | speedup | tokens | identical | drafted | accepted | tokens/forward |"
-    echo "|---|---|---|---|---|---|---|---|---|"
+    echo "| threads | bf16 act | plain tok/s | speculative tok/s | speedup | tokens | identical | drafted | accepted | tokens/forward |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
+    ACTS=${SPEC_ACT:-off on}
     for t in ${SPEC_THREADS:-1 2}; do
-        tot_tok=0 tp=0 ts=0 same=0 drafted=0 accepted=0 fw=0
+        declare -A tp ts
+        for a in $ACTS; do tp[$a]=0 ts[$a]=0; done
         for r in "$W"/rows/*.txt; do
-            bp=1e9 bs=1e9
+            declare -A bp bs
+            for a in $ACTS; do bp[$a]=1e9 bs[$a]=1e9; done
             for rep in $(seq "$SPEC_REPEAT"); do
-                for mode in no-spec spec; do
-                    flag=; [ $mode = no-spec ] && flag=--no-spec
-                    "$B/llmfuse" complete --model "$SM" --max-tokens "$SPEC_MAX_TOKENS" \
-                        --stop '<END_FS>' --threads "$t" --stats $flag < "$r" > "$r.$mode" \
-                        2> "$W/stats.$mode"
-                    s=$(sed -n 's/^decode: [0-9]* tokens in \([0-9.]*\) s.*/\1/p' "$W/stats.$mode")
-                    if [ $mode = no-spec ]; then
-                        bp=$(echo "$bp $s" | awk '{print ($2<$1)?$2:$1}')
-                    else
-                        bs=$(echo "$bs $s" | awk '{print ($2<$1)?$2:$1}')
-                    fi
+                for a in $ACTS; do
+                    aflag=; [ "$a" = on ] && aflag=--bf16-act
+                    for mode in no-spec spec; do
+                        flag=; [ $mode = no-spec ] && flag=--no-spec
+                        "$B/llmfuse" complete --model "$SM" --max-tokens "$SPEC_MAX_TOKENS" \
+                            --stop '<END_FS>' --threads "$t" --stats $flag $aflag < "$r" \
+                            > "$r.$a.$mode" 2> "$W/stats.$a.$mode.$(basename "$r")"
+                        s=$(sed -n 's/^decode: [0-9]* tokens in \([0-9.]*\) s.*/\1/p' \
+                            "$W/stats.$a.$mode.$(basename "$r")")
+                        if [ $mode = no-spec ]; then
+                            bp[$a]=$(echo "${bp[$a]} $s" | awk '{print ($2<$1)?$2:$1}')
+                        else
+                            bs[$a]=$(echo "${bs[$a]} $s" | awk '{print ($2<$1)?$2:$1}')
+                        fi
+                    done
                 done
             done
-            tok=$(sed -n 's/^decode: \([0-9]*\) tokens.*/\1/p' "$W/stats.spec")
-            f=$(sed -n 's/^decode: .* \([0-9]*\) forward calls.*/\1/p' "$W/stats.spec")
-            read -r d a < <(sed -n 's/^speculation: on, \([0-9]*\) drafted, \([0-9]*\) accepted.*/\1 \2/p' \
-                "$W/stats.spec")
-            cmp -s "$r.no-spec" "$r.spec" && same=$((same + 1))
-            tot_tok=$((tot_tok + tok)) drafted=$((drafted + d)) accepted=$((accepted + a)) fw=$((fw + f))
-            tp=$(echo "$tp $bp" | awk '{print $1+$2}')
-            ts=$(echo "$ts $bs" | awk '{print $1+$2}')
+            for a in $ACTS; do
+                tp[$a]=$(echo "${tp[$a]} ${bp[$a]}" | awk '{print $1+$2}')
+                ts[$a]=$(echo "${ts[$a]} ${bs[$a]}" | awk '{print $1+$2}')
+            done
         done
-        echo "$t $tp $ts $tot_tok $same $nrows $drafted $accepted $fw" | awk '{
-            printf "| %d | %.0f | %.0f | %.2fx | %d | %d / %d | %d | %d (%.1f%%) | %.2f |\n",
-                $1, $4/$2, $4/$3, $2/$3, $4, $5, $6, $7, $8, $7?100*$8/$7:0, $9?$4/$9:0}'
+        for a in $ACTS; do
+            tot_tok=0 same=0 drafted=0 accepted=0 fw=0
+            for r in "$W"/rows/*.txt; do
+                st=$W/stats.$a.spec.$(basename "$r")
+                tok=$(sed -n 's/^decode: \([0-9]*\) tokens.*/\1/p' "$st")
+                f=$(sed -n 's/^decode: .* \([0-9]*\) forward calls.*/\1/p' "$st")
+                read -r d ac < <(sed -n 's/^speculation: on, \([0-9]*\) drafted, \([0-9]*\) accepted.*/\1 \2/p' "$st")
+                cmp -s "$r.$a.no-spec" "$r.$a.spec" && same=$((same + 1))
+                tot_tok=$((tot_tok + tok)) drafted=$((drafted + d)) accepted=$((accepted + ac)) fw=$((fw + f))
+            done
+            echo "$t $a ${tp[$a]} ${ts[$a]} $tot_tok $same $nrows $drafted $accepted $fw" | awk '{
+                printf "| %d | %s | %.0f | %.0f | %.2fx | %d | %d / %d | %d | %d (%.1f%%) | %.2f |\n",
+                    $1, $2, $5/$3, $5/$4, $3/$4, $5, $6, $7, $8, $9, $8?100*$9/$8:0, $10?$5/$10:0}'
+        done
+        unset tp ts
+    done
+    if [ "$ACTS" = "off on" ]; then
+        diff_rows=0
+        for r in "$W"/rows/*.txt; do
+            cmp -s "$r.off.no-spec" "$r.on.no-spec" || diff_rows=$((diff_rows + 1))
+        done
+        echo
+        echo "greedy answers that differ between fp32 and bf16 activations: $diff_rows / $nrows rows"
+    fi
+    echo
+    echo "plain speed of $SM (bench/lm_bench: prefill 512 random tokens, decode 128; best of 3):"
+    for t in ${SPEC_THREADS:-1 2}; do
+        for a in $ACTS; do
+            arg=; [ "$a" = on ] && arg=bf16
+            echo "  threads $t, bf16 act $a: $("$B/bench/lm_bench" "$SM" "$t" 512 128 3 $arg)"
+        done
     done
 fi

@@ -142,7 +142,7 @@ int lf_backend_local_new(const lf_backend_opts *o, lf_backend **out, lf_err *err
     long n_ctx = o->context_tokens > 0 ? o->context_tokens : lb->m->cfg.n_ctx;
     if (n_ctx > LOCAL_MAX_CTX)
         n_ctx = LOCAL_MAX_CTX;
-    lf_ctx_opts co = {.n_ctx = (int)n_ctx, .threads = o->threads};
+    lf_ctx_opts co = {.n_ctx = (int)n_ctx, .threads = o->threads, .bf16_act = o->bf16_act};
     if ((rc = lf_ctx_new(lb->m, &co, &lb->c, err)))
         goto fail;
     lb->base.contract = o->contract >= 0 ? (lf_contract)o->contract : lb->m->contract;

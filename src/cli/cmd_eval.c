@@ -25,7 +25,7 @@ static void usage(FILE *f)
             "                    [--model M] [--limit N] [--jobs N] [--metric exact|seed]\n"
             "                    [--episodes] [--out DIR] [--contract none|seed] [--context N]\n"
             "                    [--timeout S] [--retries N] [--threads N] [--answers FILE.jsonl]\n"
-            "                    [--no-label-check] [--no-progress]\n"
+            "                    [--no-label-check] [--no-progress] [--bf16-act]\n"
             "  --backend   oracle, local, generate, openai; default as `llmfuse mount`: the\n"
             "              bundled models/llmfuse.gguf if present, else oracle\n"
             "  --model     local: a GGUF file (implies --backend local); openai: model name\n"
@@ -77,7 +77,7 @@ int lf_cmd_eval(int argc, char **argv)
     const char *out = NULL, *metric = "exact", *contract = NULL, *answers = NULL;
     long limit = 0, jobs = 1, context = 0, threads = 0, retries = -2;
     double timeout = 0;
-    bool episodes = false, label_check = true, show_progress = true;
+    bool episodes = false, label_check = true, show_progress = true, bf16_act = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -88,6 +88,7 @@ int lf_cmd_eval(int argc, char **argv)
         if (!strcmp(a, "--episodes")) { episodes = true; continue; }
         if (!strcmp(a, "--no-label-check")) { label_check = false; continue; }
         if (!strcmp(a, "--no-progress")) { show_progress = false; continue; }
+        if (!strcmp(a, "--bf16-act")) { bf16_act = true; continue; }
         if (!v) {
             fprintf(stderr, "llmfuse eval: unknown or incomplete option '%s'\n", a);
             usage(stderr);
@@ -169,6 +170,7 @@ int lf_cmd_eval(int argc, char **argv)
     bool have_eps = false;
     lf_backend_opts o = {.url = url, .token = token, .model = model, .timeout_s = timeout,
                          .context_tokens = context, .threads = (int)threads,
+                         .bf16_act = bf16_act,
                          /* lf_backend_opts.retries: 0 is "the default", -1 "none" */
                          .retries = retries == -2 ? 0 : retries == 0 ? -1 : (int)retries,
                          .contract = contract ? lf_contract_from_name(contract) : -1};

@@ -35,6 +35,7 @@ static void usage(FILE *f)
             "                     [--state FILE] [--verify] [--verify-log FILE] [--strict]\n"
             "                     [-f|--foreground] [--background] [--debug] [--threads N]\n"
             "                     [--context N] [--timeout S] [--retries N] [--contract none|seed]\n"
+            "                     [--bf16-act]\n"
             "  --backend     oracle, local, generate (/generate) or openai (/v1/completions);\n"
             "                default: the bundled models/llmfuse.gguf if present, else oracle\n"
             "  --url, --token  server and key of the generate/openai backends\n"
@@ -48,6 +49,8 @@ static void usage(FILE *f)
             "  -f            stay in the foreground (the default); --background detaches\n"
             "  --debug       libfuse's request trace and debug logging\n"
             "  --threads N   the local engine's worker threads (0: all cores)\n"
+            "  --bf16-act    the local engine rounds activations to bf16 for BF16 weights\n"
+            "                (faster, slightly different numbers; off by default)\n"
             "  --context N   override the backend's context window (tokens)\n"
             "  --timeout S, --retries N  per-request limits of the HTTP backends\n");
 }
@@ -56,7 +59,7 @@ static void usage(FILE *f)
 
 typedef struct mount_args {
     const char *dir, *backend, *url, *token, *model, *state, *verify_log, *contract;
-    bool verify, strict, foreground, debug;
+    bool verify, strict, foreground, debug, bf16_act;
     int threads;
     long context;
     double timeout;
@@ -85,7 +88,8 @@ static int make_backend(lf_mount *m, void *ctx, lf_err *err)
     const mount_args *a = ctx;
     lf_backend_opts o = {.url = a->url, .token = a->token, .model = a->model,
                          .timeout_s = a->timeout, .retries = a->retries,
-                         .context_tokens = a->context, .threads = a->threads, .contract = -1};
+                         .context_tokens = a->context, .threads = a->threads,
+                         .bf16_act = a->bf16_act, .contract = -1};
     if (a->contract)
         o.contract = lf_contract_from_name(a->contract);
     lf_backend *b = NULL;
@@ -121,6 +125,10 @@ static int parse_args(int argc, char **argv, mount_args *a)
         }
         if (!strcmp(s, "--verify")) {
             a->verify = true;
+            continue;
+        }
+        if (!strcmp(s, "--bf16-act")) {
+            a->bf16_act = true;
             continue;
         }
         if (!strcmp(s, "--strict")) {

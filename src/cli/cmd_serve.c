@@ -24,7 +24,7 @@ static void usage(FILE *f)
             "usage: llmfuse serve [--backend NAME] [--host ADDR] [--port N] [--token T]\n"
             "                     [--model PATH|NAME] [--url URL] [--backend-token T]\n"
             "                     [--contract none|seed] [--timeout S] [--retries N]\n"
-            "                     [--context N] [--threads N] [--max-body BYTES]\n"
+            "                     [--context N] [--threads N] [--max-body BYTES] [--bf16-act]\n"
             "  --backend   oracle (default), local (--model FILE.gguf), generate or openai\n"
             "              (--url: proxy to another server)\n"
             "  --host      address to bind (default 127.0.0.1)\n"
@@ -58,6 +58,10 @@ int lf_cmd_serve(int argc, char **argv)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;
+        }
+        if (!strcmp(a, "--bf16-act")) { /* local: bf16 activations for BF16 weights */
+            bo.bf16_act = true;
+            continue;
         }
         if (i + 1 >= argc || strncmp(a, "--", 2)) {
             usage(stderr);

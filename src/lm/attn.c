@@ -16,7 +16,9 @@ void lf_attn_each(const lf_kern *k, const void *kc, const void *vc, bool f16, in
 lf_attn_fn lf_attn_for(const lf_kern *k)
 {
     lf_attn_fn f = NULL;
-    if (k && k == lf_kern_avx512())
+    /* every AVX-512 table has the same float kernels */
+    if (k && (k == lf_kern_avx512() || k == lf_kern_avx512_vnni() || k == lf_kern_avx512_bf16() ||
+              k == lf_kern_avx512_novnni()))
         f = lf_attn_avx512();
     else if (k && k == lf_kern_avx2())
         f = lf_attn_avx2();

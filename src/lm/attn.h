@@ -42,7 +42,7 @@ typedef void (*lf_attn_fn)(const lf_kern *k, const void *kc, const void *vc, boo
 void lf_attn_each(const lf_kern *k, const void *kc, const void *vc, bool f16, int hd, int hv,
                   float scale, const lf_attn_q *qs, int nq, float *s, size_t lds);
 
-/* The batched kernel that matches table k (the AVX2 or AVX-512 table), or
+/* The batched kernel that matches table k (the AVX2 or an AVX-512 table), or
  * lf_attn_each for any other table. Thread-safe. */
 lf_attn_fn lf_attn_for(const lf_kern *k);
 

@@ -16,7 +16,9 @@
  * Matrix products and attention run on the context's pool, split by output
  * rows (or by (token, head) pairs), so each value is computed by one worker
  * in a fixed order: batched and one-token runs, and any thread count, give
- * identical bits (kernels.h). */
+ * identical bits (kernels.h). With bf16_act, the input of each product with
+ * BF16 weights is rounded to bf16 once (round_bf16) and the product runs
+ * on bf16 pairs (matmul_bf16); the same holds. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,7 @@ struct lf_ctx {
     int n_ctx, max_batch, pos;
     int n_kpos;           /* n_ctx rounded up to whole K blocks */
     bool kv_f16;
+    bool bf16_act;        /* BF16 weights take bf16 activations (lf_ctx_opts) */
     int32_t *tokens;      /* [n_ctx] the tokens in the cache */
     void *kc;             /* [n_layer][n_kv][n_kpos / LF_KBLK][hd][LF_KBLK] (f32 or f16) */
     void *vc;             /* [n_layer][n_kv][n_ctx][hv] */
@@ -51,6 +54,8 @@ struct lf_ctx {
     lf_attn_fn attn;      /* the batched attention matching k (attn.h) */
     int att_nq;           /* queries per attention work item (a multiple of the group) */
     float *scores;        /* [nth, att_nq, n_kpos] attention weights per worker */
+    uint16_t *xb;         /* bf16_act: [3][B, xb_ld] rounded inputs of one dispatch */
+    size_t xb_ld;         /* LF_BF16X_LEN of the widest matrix input */
 };
 
 /* Below this many tokens the per-token steps (norms, RoPE, cache stores,
@@ -82,6 +87,8 @@ typedef struct mm_job {
     mm_spec s[3];
     const uint8_t *xq[3]; /* Q8_0 weights: x quantised (quant.h's Q8X), or NULL */
     size_t ldq[3];
+    const uint16_t *xb[3]; /* BF16 weights with bf16_act: x rounded to bf16, or NULL */
+    size_t ldb[3];
 } mm_job;
 
 static void mm_worker(void *arg, int ith, int nth)
@@ -94,6 +101,8 @@ static void mm_worker(void *arg, int ith, int nth)
             continue;
         if (j->xq[i])
             j->k->matmul_q8(j->s[i].w, j->xq[i], j->ldq[i], j->s[i].y, j->s[i].ldy, j->T, a, b);
+        else if (j->xb[i])
+            j->k->matmul_bf16(j->s[i].w, j->xb[i], j->ldb[i], j->s[i].y, j->s[i].ldy, j->T, a, b);
         else
             j->k->matmul(j->s[i].w, j->s[i].x, j->s[i].ldx, j->s[i].y, j->s[i].ldy, j->T, a, b);
     }
@@ -120,6 +129,58 @@ static void qz_worker(void *arg, int ith, int nth)
                                q->dst[i] + (size_t)t * q->ldq[i]);
 }
 
+/* Rounding the inputs of BF16 products to bf16 (bf16_act): token rows
+ * split among workers. */
+typedef struct bz_job {
+    const lf_kern *k;
+    int T, n;
+    const float *x[3];
+    size_t ldx[3], ldb;
+    int64_t n_in[3];
+    uint16_t *dst[3];
+} bz_job;
+
+static void bz_worker(void *arg, int ith, int nth)
+{
+    bz_job *q = arg;
+    int64_t a, b;
+    lf_pool_split(q->T, ith, nth, 1, &a, &b);
+    for (int i = 0; i < q->n; i++)
+        for (int64_t t = a; t < b; t++)
+            q->k->round_bf16(q->x[i] + (size_t)t * q->ldx[i], q->n_in[i],
+                             q->dst[i] + (size_t)t * q->ldb);
+}
+
+/* With bf16_act, each distinct input of BF16 products in the dispatch is
+ * rounded to bf16 once, into c->xb, and those products take it. */
+static void round_inputs(lf_ctx *c, int T, int n, const mm_spec *s, mm_job *j)
+{
+    bz_job q = {.k = c->k, .T = T, .ldb = c->xb_ld};
+    for (int i = 0; i < n; i++) {
+        if (s[i].w->type != LF_GGML_BF16)
+            continue;
+        j->ldb[i] = c->xb_ld;
+        for (int p = 0; p < i && !j->xb[i]; p++)
+            if (j->xb[p] && s[p].x == s[i].x && s[p].ldx == s[i].ldx &&
+                s[p].w->n_in == s[i].w->n_in)
+                j->xb[i] = j->xb[p];
+        if (j->xb[i])
+            continue;
+        uint16_t *dst = c->xb + (size_t)q.n * c->max_batch * c->xb_ld;
+        j->xb[i] = dst;
+        q.x[q.n] = s[i].x;
+        q.ldx[q.n] = s[i].ldx;
+        q.n_in[q.n] = s[i].w->n_in;
+        q.dst[q.n++] = dst;
+    }
+    if (!q.n)
+        return;
+    if ((size_t)T * c->xb_ld >= 64 * 1024 && lf_pool_size(c->pool) > 1)
+        lf_pool_run(c->pool, bz_worker, &q);
+    else
+        bz_worker(&q, 0, 1);
+}
+
 /* Q8_0 weights take int8 activations: each distinct input of the dispatch
  * is quantised once, here, before the products start (on the pool when the
  * batch is large; without memory for a buffer, k->matmul quantises per
@@ -128,6 +189,8 @@ static void matmul(lf_ctx *c, int T, int n, const mm_spec *s)
 {
     mm_job j = {.k = c->k, .T = T, .n = n};
     memcpy(j.s, s, (size_t)n * sizeof *s);
+    if (c->bf16_act)
+        round_inputs(c, T, n, s, &j);
     size_t off[3] = {0}, need = 0;
     int src[3];
     for (int i = 0; i < n; i++) {
@@ -451,6 +514,7 @@ int lf_ctx_new(const lf_model *m, const lf_ctx_opts *o, lf_ctx **out, lf_err *er
     c->n_ctx = o->n_ctx > 0 ? o->n_ctx : (cf->n_ctx < 8192 ? cf->n_ctx : 8192);
     c->max_batch = o->max_batch > 0 ? o->max_batch : 256;
     c->kv_f16 = o->kv_f16;
+    c->bf16_act = o->bf16_act;
     int rc = 0;
     if (o->pool) {
         c->pool = o->pool;
@@ -483,10 +547,15 @@ int lf_ctx_new(const lf_model *m, const lf_ctx_opts *o, lf_ctx **out, lf_err *er
     c->att_nq = grp >= 8 ? (grp < LF_ATTN_MAXQ ? grp : LF_ATTN_MAXQ) : 8 / grp * grp;
     c->scores = malloc((size_t)lf_pool_size(c->pool) * c->att_nq * c->n_kpos * sizeof(float));
     c->inv_freq = malloc((size_t)(cf->head_dim / 2 + 1) * sizeof(float));
+    if (c->bf16_act) { /* widest product input: dim, n_head * hv or n_ff */
+        size_t win = hdim > (size_t)cf->n_ff ? hdim : (size_t)cf->n_ff;
+        c->xb_ld = LF_BF16X_LEN(win);
+        c->xb = malloc(3 * B * c->xb_ld * sizeof *c->xb);
+    }
     for (int i = 0; c->inv_freq && i < cf->head_dim / 2; i++)
         c->inv_freq[i] = 1.0f / powf(cf->rope_theta, (float)(2 * i) / (float)cf->head_dim);
     if (!c->tokens || !c->kc || !c->vc || !c->x || !c->h || !c->q || !c->kk || !c->vv || !c->o ||
-        !c->f1 || !c->f2 || !c->rope || !c->scores || !c->inv_freq) {
+        !c->f1 || !c->f2 || !c->rope || !c->scores || !c->inv_freq || (c->bf16_act && !c->xb)) {
         rc = lf_err_set(err, ENOMEM, "ctx: out of memory for a context of %d positions", c->n_ctx);
         goto fail;
     }
@@ -517,6 +586,7 @@ void lf_ctx_free(lf_ctx *c)
     free(c->rope);
     free(c->scores);
     free(c->inv_freq);
+    free(c->xb);
     free(c);
 }
 

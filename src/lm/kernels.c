@@ -241,6 +241,8 @@ static const lf_kern ref_kern = {
     .rmsnorm = ref_rmsnorm,
     .softmax = ref_softmax,
     .swiglu = ref_swiglu,
+    .round_bf16 = lf_kern_bf16_round_ref,
+    .matmul_bf16 = lf_kern_bf16_matmul_ref,
 };
 
 const lf_kern *lf_kern_ref(void)
@@ -260,6 +262,18 @@ int lf_cpu_has_f16c(void)
 #endif
 }
 
+int lf_cpu_has_avx512bf16(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d))
+        return 0;
+    return (a >> 5) & 1;
+#else
+    return 0;
+#endif
+}
+
 const lf_kern *lf_kern_best(void)
 {
     const char *env = getenv("LF_KERNELS");
@@ -270,6 +284,8 @@ const lf_kern *lf_kern_best(void)
             return lf_kern_avx2();
         if (!strcmp(env, "avx512") && lf_kern_avx512())
             return lf_kern_avx512();
+        if (!strcmp(env, "avx512-emu") && lf_kern_avx512_vnni())
+            return lf_kern_avx512_vnni();
     }
     if (lf_kern_avx512())
         return lf_kern_avx512();

@@ -4,7 +4,8 @@
  * the spec; AVX2+FMA+F16C (kernels_avx2.c) and AVX-512 (kernels_avx512.c;
  * VNNI for Q8_0 where the CPU has it) variants are chosen at run
  * time and tested against it (tests/unit/lm/test_kernels.c): with a tolerance,
- * except the Q8_0 products, which give the reference's bits exactly.
+ * except the Q8_0 products and the bf16-activation products (below), which
+ * give the reference's bits exactly.
  *
  * Determinism contract (what copy-speculation and the thread pool rely on):
  * within one kernel table, every output element is computed by one fixed
@@ -56,6 +57,12 @@ typedef void (*lf_q8x_quant_fn)(const float *x, int64_t n, uint8_t *dst);
 typedef void (*lf_q8_matmul_fn)(const lf_wmat *w, const uint8_t *xq, size_t ldq, float *y,
                                 size_t ldy, int T, int64_t r0, int64_t r1);
 
+/* BF16 weights times bf16 activations (lf_kern.matmul_bf16): the rows of
+ * xb are LF_BF16X_LEN(n_in) elements, zero past n_in (round_bf16). */
+typedef void (*lf_bf16_matmul_fn)(const lf_wmat *w, const uint16_t *xb, size_t ldxb, float *y,
+                                  size_t ldy, int T, int64_t r0, int64_t r1);
+#define LF_BF16X_LEN(n) (((n) + 31) / 32 * 32)
+
 /* Positions per block of the transposed K cache (attn_scores). */
 #define LF_KBLK 16
 
@@ -77,6 +84,29 @@ typedef struct lf_kern {
      * so the SIMD tables give the reference's bits exactly. */
     void (*quantize_q8x)(const float *x, int64_t n, uint8_t *dst);
     lf_q8_matmul_fn matmul_q8;
+    /* BF16 weights times bf16-rounded activations (the opt-in mode of
+     * lf_ctx_opts.bf16_act; the products of vdpbf16ps). round_bf16 writes
+     * lf_fp32_to_bf16 (quant.h: nearest even, NaN quiet) of the n values
+     * of x, then zeros up to LF_BF16X_LEN(n). matmul_bf16 is matmul over T
+     * such rows, row t at xb + t * ldxb elements. Every table computes each
+     * output exactly as AVX512-BF16's vdpbf16ps accumulates (Intel's
+     * pseudo-code; measured on AMD Zen 4, bench/RESULTS.md):
+     *     16 lanes j, acc_j = +0; for each 32-element step s of the row
+     *     (zero-padded to a multiple of 32), with i = 32 s + 2 j:
+     *         acc_j = step(acc_j, w[i+1], x[i+1]);  acc_j = step(acc_j, w[i], x[i])
+     *     then for h = 8, 4, 2, 1: acc_j = step(acc_j + acc_{j+h}) for j < h;
+     *     y = acc_0,
+     * where step(c, a, b) = c + a*b rounded once to fp32 (nearest even; the
+     * product is exact), reading denormal a, b, c as zeros of their sign
+     * (DAZ) and flushing a tiny result, one below 2^-126 after rounding to
+     * 24 bits with an unbounded exponent, to a zero of its sign (FTZ, as
+     * the x86 MXCSR flag does). NaN payloads are unspecified. So the bits
+     * are the same in every table: the reference in plain C, the AVX2 and
+     * AVX-512F tables emulating vdpbf16ps with FMAs under MXCSR FTZ|DAZ,
+     * and the AVX512-BF16 table, which the CPU runs only after
+     * lf_kern_bf16_selftest has shown that its vdpbf16ps rounds this way. */
+    void (*round_bf16)(const float *x, int64_t n, uint16_t *dst);
+    lf_bf16_matmul_fn matmul_bf16;
     /* sum a[i]*b[i]; b is fp32, a fp32 or f16 (the KV cache). */
     float (*dot_f32)(const float *a, const float *b, int n);
     float (*dot_f16)(const uint16_t *a, const float *b, int n);
@@ -106,13 +136,30 @@ const lf_kern *lf_kern_ref(void);
 /* True if the CPU has F16C (read with cpuid: clang's __builtin_cpu_supports
  * does not know the feature). */
 int lf_cpu_has_f16c(void);
+/* True if the CPU has AVX512-BF16 (cpuid leaf 7, subleaf 1). */
+int lf_cpu_has_avx512bf16(void);
 const lf_kern *lf_kern_avx2(void);
+/* The best AVX-512 table: with AVX512-VNNI for Q8_0 (else maddubs), and
+ * with vdpbf16ps for matmul_bf16 where the CPU has AVX512-BF16 and its
+ * instruction passes lf_kern_bf16_selftest (run once, on the first call),
+ * else the FMA emulation of it. */
 const lf_kern *lf_kern_avx512(void);
-/* The table lf_kern_avx512 gives on AVX-512F CPUs without AVX512-VNNI (Q8_0
- * by maddubs); NULL without AVX-512F. Lets tests check it on any CPU. */
+/* The tables lf_kern_avx512 may give, each NULL where the CPU lacks its
+ * features, so tests can check all of them on one CPU: VNNI with the
+ * emulated bf16 products (AVX-512F, AVX512-VNNI/VL); the AVX512-BF16 one
+ * whether or not its self-test passes; AVX-512F without VNNI. */
+const lf_kern *lf_kern_avx512_vnni(void);
+const lf_kern *lf_kern_avx512_bf16(void);
 const lf_kern *lf_kern_avx512_novnni(void);
+/* True when mm gives lf_kern_ref()->matmul_bf16's bits on inputs that tell
+ * apart the ways a bf16 pair dot product can round: which element of a
+ * pair is added first, one rounding per pair or one per product, denormal
+ * inputs read as zero or not, tiny results flushed or not and by which
+ * tininess rule; plus random products. Pure; thread-safe. */
+bool lf_kern_bf16_selftest(lf_bf16_matmul_fn mm);
 /* The fastest table this CPU supports; the environment variable LF_KERNELS
- * (ref, avx2, avx512) overrides the choice when that table is available. */
+ * (ref, avx2, avx512, or avx512-emu: the AVX-512 table with emulated bf16
+ * products) overrides the choice when that table is available. */
 const lf_kern *lf_kern_best(void);
 
 /* Scalar conversions (exact; f16 subnormals, inf and NaN handled). */
@@ -179,6 +226,12 @@ static inline float lf_bf16_to_f32(uint16_t h)
  * through a stack buffer, same bits) and runs mm. */
 void lf_kern_q8_matmul_f32(lf_q8x_quant_fn q, lf_q8_matmul_fn mm, const lf_wmat *w, const float *x,
                            size_t ldx, float *y, size_t ldy, int T, int64_t r0, int64_t r1);
+
+/* The reference bf16-activation kernels (kernels_bf16.c; lf_kern_ref()'s
+ * round_bf16 and matmul_bf16): the spec in plain C. */
+void lf_kern_bf16_round_ref(const float *x, int64_t n, uint16_t *dst);
+void lf_kern_bf16_matmul_ref(const lf_wmat *w, const uint16_t *xb, size_t ldxb, float *y,
+                             size_t ldy, int T, int64_t r0, int64_t r1);
 
 /* Writes the n elements of one weight row (any supported type) as fp32. */
 void lf_row_to_f32(lf_ggml_type t, const void *row, float *dst, int64_t n);

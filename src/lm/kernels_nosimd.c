@@ -16,3 +16,13 @@ const lf_kern *lf_kern_avx512_novnni(void)
 {
     return NULL;
 }
+
+const lf_kern *lf_kern_avx512_vnni(void)
+{
+    return NULL;
+}
+
+const lf_kern *lf_kern_avx512_bf16(void)
+{
+    return NULL;
+}

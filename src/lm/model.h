@@ -83,6 +83,8 @@ typedef struct lf_ctx_opts {
     int max_batch;       /* tokens per forward chunk; <= 0: 256 */
     int threads;         /* workers when pool is NULL; <= 0: one per CPU */
     bool kv_f16;         /* store K/V as f16 (halves the cache) */
+    bool bf16_act;       /* BF16 weights take bf16-rounded activations (kernels.h,
+                            matmul_bf16): faster, not the same numbers; off by default */
     const lf_kern *kern; /* NULL: lf_kern_best() */
     lf_pool *pool;       /* shared pool (not owned), or NULL for a private one */
 } lf_ctx_opts;

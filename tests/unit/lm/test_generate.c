@@ -2,7 +2,8 @@
  * The central property: greedy decoding with copy-speculation emits exactly
  * the tokens plain greedy decoding emits, checked on the <W> rows of
  * ../shared/data/seed-eval/fuse_100.jsonl with a random-weight model (the
- * HF golden model, which carries a real BPE vocabulary). */
+ * HF golden model, which carries a real BPE vocabulary, F16), and with the
+ * bundled BF16 model in both activation modes (fp32, and bf16_act). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -146,32 +147,30 @@ static int read_prompts(char **out, int max)
     return n;
 }
 
-static void test_spec_equals_greedy(void **st)
+/* Plain greedy and copy-speculative decoding of each prompt on c give the
+ * same tokens and text; returns the drafted and accepted totals. With out,
+ * the greedy tokens of prompt i go to out[i] (the caller frees them). */
+static void spec_rows(lf_ctx *c, lf_tok *tok, char **prompts, int np, long *drafted_out,
+                      long *accepted_out, lf_ids *out)
 {
-    fixture *fx = *st;
-    char *prompts[100];
-    int np = read_prompts(prompts, 12);
-    if (np < 0)
-        skip();
-    assert_true(np >= 10);
     static const char *stops[] = {"<END_FS>"};
-    long drafted = 0, accepted = 0, rows = 0;
+    long drafted = 0, accepted = 0;
     for (int i = 0; i < np; i++) {
         lf_ids ids = {0};
         lf_err err = {0};
-        assert_int_equal(lf_tok_encode(fx->tok, prompts[i], strlen(prompts[i]), false, &ids), 0);
+        assert_int_equal(lf_tok_encode(tok, prompts[i], strlen(prompts[i]), false, &ids), 0);
         size_t n = ids.n < 700 ? ids.n : 700; /* keep valgrind runs short */
         lf_gen_opts o = {.max_tokens = 80, .stops = stops, .n_stops = 1,
-                         .eos = lf_tok_eos(fx->tok)};
+                         .eos = lf_tok_eos(tok)};
         lf_ids a = {0}, b = {0};
         lf_buf ta, tb;
         lf_buf_init(&ta, 0);
         lf_buf_init(&tb, 0);
         lf_gen_stats sa, sb;
-        assert_int_equal(lf_generate(fx->c, fx->tok, ids.v, n, &o, &a, &ta, &sa, &err), 0);
+        assert_int_equal(lf_generate(c, tok, ids.v, n, &o, &a, &ta, &sa, &err), 0);
         o.spec = true;
         o.spec_max = 16 + 8 * (i % 4);
-        assert_int_equal(lf_generate(fx->c, fx->tok, ids.v, n, &o, &b, &tb, &sb, &err), 0);
+        assert_int_equal(lf_generate(c, tok, ids.v, n, &o, &b, &tb, &sb, &err), 0);
         assert_int_equal(sb.reused_tokens, (long)n - 1); /* prompt cache reused */
         assert_int_equal(a.n, b.n);
         assert_memory_equal(a.v, b.v, a.n * sizeof *a.v);
@@ -181,16 +180,79 @@ static void test_spec_equals_greedy(void **st)
         assert_true(sb.forwards <= sa.forwards + 1);
         drafted += sb.drafted;
         accepted += sb.accepted;
-        rows++;
         lf_ids_free(&ids);
-        lf_ids_free(&a);
+        if (out)
+            out[i] = a;
+        else
+            lf_ids_free(&a);
         lf_ids_free(&b);
         lf_buf_free(&ta);
         lf_buf_free(&tb);
+    }
+    *drafted_out = drafted;
+    *accepted_out = accepted;
+}
+
+static void test_spec_equals_greedy(void **st)
+{
+    fixture *fx = *st;
+    char *prompts[100];
+    int np = read_prompts(prompts, 12);
+    if (np < 0)
+        skip();
+    assert_true(np >= 10);
+    long drafted, accepted;
+    spec_rows(fx->c, fx->tok, prompts, np, &drafted, &accepted, NULL);
+    printf("spec: %d rows, %ld drafted, %ld accepted\n", np, drafted, accepted);
+    assert_true(accepted > 0); /* the accept path was exercised */
+    for (int i = 0; i < np; i++)
+        free(prompts[i]);
+}
+
+/* The bundled BF16 model, fp32 and bf16 activations (1 and 2 threads):
+ * speculation equals greedy in both modes. */
+static void test_spec_equals_greedy_bf16(void **st)
+{
+    (void)st;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/models/llmfuse.gguf", LF_SOURCE_ROOT);
+    lf_model *m;
+    lf_tok *tok;
+    lf_err err = {0};
+    if (lf_model_load(path, &m, &err)) {
+        fprintf(stderr, "note: no bundled model (%s); skipped\n", err.msg);
+        skip();
+    }
+    assert_int_equal(lf_tok_load(m->g, &tok, &err), 0);
+    assert_int_equal(m->layers[0].gate.type, LF_GGML_BF16);
+    char *prompts[100];
+    int np = read_prompts(prompts, 8);
+    if (np < 0)
+        skip();
+    assert_true(np >= 6);
+    lf_ids greedy[2][100];
+    for (int act = 0; act < 2; act++) {
+        lf_ctx_opts o = {.n_ctx = 1024, .threads = 1 + act, .bf16_act = act};
+        lf_ctx *c;
+        assert_int_equal(lf_ctx_new(m, &o, &c, &err), 0);
+        long drafted, accepted;
+        spec_rows(c, tok, prompts, np, &drafted, &accepted, greedy[act]);
+        printf("spec, bundled model, bf16 activations %s: %d rows, %ld drafted, %ld accepted\n",
+               act ? "on" : "off", np, drafted, accepted);
+        assert_true(accepted > 0);
+        lf_ctx_free(c);
+    }
+    int differ = 0;
+    for (int i = 0; i < np; i++) {
+        differ += greedy[0][i].n != greedy[1][i].n ||
+                  memcmp(greedy[0][i].v, greedy[1][i].v, greedy[0][i].n * sizeof *greedy[0][i].v);
+        lf_ids_free(&greedy[0][i]);
+        lf_ids_free(&greedy[1][i]);
         free(prompts[i]);
     }
-    printf("spec: %ld rows, %ld drafted, %ld accepted\n", rows, drafted, accepted);
-    assert_true(accepted > 0); /* the accept path was exercised */
+    printf("greedy answers that differ between the modes: %d / %d\n", differ, np);
+    lf_tok_free(tok);
+    lf_model_free(m);
 }
 
 /* Stop strings cut the text right after the stop; max_tokens caps. */
@@ -243,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_draft),
         cmocka_unit_test(test_sampler),
         cmocka_unit_test(test_spec_equals_greedy),
+        cmocka_unit_test(test_spec_equals_greedy_bf16),
         cmocka_unit_test(test_stops),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

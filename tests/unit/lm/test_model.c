@@ -197,8 +197,9 @@ static void test_simd_vs_ref(void **st)
 /* Other attention shapes (GQA groups of 1, 4, 8 and 32 heads, wider heads,
  * an odd ffn width) over a long sequence (several K blocks, several
  * attention work items per head): batched == chunked == one token at a
- * time, and 1 == 3 threads, bit for bit, with both cache formats and every
- * kernel table. */
+ * time, and 1 == 3 threads, bit for bit, with both cache formats, every
+ * kernel table, and fp32 or bf16 activations (bf16_act); bf16 activations
+ * stay close to fp32 ones. */
 static void test_shapes_invariance(void **st)
 {
     (void)st;
@@ -226,18 +227,31 @@ static void test_shapes_invariance(void **st)
             tk[i] = (int32_t)((r >> 33) % (uint64_t)V);
         }
         size_t sz = (size_t)N * V * sizeof(float);
-        float *all = malloc(sz), *other = malloc(sz);
+        float *all = malloc(sz), *other = malloc(sz), *fp32 = malloc(sz);
         for (int ki = 0; ki < 3; ki++)
-            for (int f16 = 0; f16 < 2; f16++) {
+            for (int f16 = 0; f16 < 2; f16++)
+            for (int act = 0; act < 2; act++) {
                 if (!ks[ki])
                     continue;
-                lf_ctx_opts o = {.n_ctx = N, .threads = 1, .kv_f16 = f16, .kern = ks[ki]};
+                lf_ctx_opts o = {.n_ctx = N, .threads = 1, .kv_f16 = f16, .kern = ks[ki],
+                                 .bf16_act = act};
                 lf_ctx *c;
                 assert_int_equal(lf_ctx_new(m, &o, &c, &err), 0);
                 assert_int_equal(lf_forward(c, tk, N, true, all, &err), 0);
                 lf_ctx_free(c);
                 for (int i = 0; i < N * V; i++)
                     assert_true(isfinite(all[i]));
+                if (!act) {
+                    memcpy(fp32, all, sz);
+                } else { /* within a few bf16 roundings of the largest logit */
+                    float mx = 0;
+                    for (int i = 0; i < N * V; i++)
+                        mx = fmaxf(mx, fabsf(fp32[i]));
+                    for (int i = 0; i < N * V; i++)
+                        if (fabsf(all[i] - fp32[i]) > 0.05f * mx)
+                            fail_msg("%s bf16 act: logit %d: %g vs %g", ks[ki]->name, i, all[i],
+                                     fp32[i]);
+                }
                 o.threads = 3;
                 o.max_batch = 13;
                 assert_int_equal(lf_ctx_new(m, &o, &c, &err), 0);
@@ -251,6 +265,7 @@ static void test_shapes_invariance(void **st)
             }
         free(all);
         free(other);
+        free(fp32);
         lf_model_free(m);
         unlink(path);
         free(path);
