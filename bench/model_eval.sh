@@ -58,7 +58,8 @@ for p in sorted(glob.glob(out + "/chunks/e_*/report.json")):
             print(f"episode {x['episode']}: exact to the end")
         else:
             print(f"episode {x['episode']}: first divergence at step {x['first_divergence']} "
-                  f"({x['divergence_op']}): {(x.get('divergence') or '')[:120]}")
+                  f"({x['divergence_op']}): {(x.get('divergence') or '')[:120]}"
+                  + (f" [refused, state kept: {x['refused_because'][:100]}]" if x.get("refused_because") else ""))
 for k in sorted(surv):
     n, ok = surv[k]
     print(f"state still exact after {k:2d} steps: {ok}/{n} ({100 * ok / n:.0f}%)")

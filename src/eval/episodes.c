@@ -143,6 +143,7 @@ static int replay(ep_ctx *c, const size_t *idx, lf_eval_episode *ep)
             ep->answers_consistent++;
         lf_answer_free(&oa);
         /* the model's next state, as the mount takes the answer */
+        size_t refused_before = ep->refused;
         if (brc == 0) {
             lf_answer a = {0};
             if (lf_completion_parse(&op, model, ans.data, ans.len, &a, &err) != 0) {
@@ -175,6 +176,8 @@ static int replay(ep_ctx *c, const size_t *idx, lf_eval_episode *ep)
             ep->first_divergence = (long)k + 1;
             ep->div_op = (int)op.kind;
             ep->div_diff = state_diff(truth, model);
+            if (ep->refused > refused_before)   /* the state shown is the one kept */
+                ep->div_refusal = strdup(brc == 0 && err.msg[0] ? err.msg : "no answer");
         }
         lf_op_free(&op);
     }
@@ -215,8 +218,10 @@ void lf_eval_episodes_free(lf_eval_episodes_result *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; i < r->n; i++) {
         free(r->eps[i].div_diff);
+        free(r->eps[i].div_refusal);
+    }
     free(r->eps);
     memset(r, 0, sizeof *r);
 }

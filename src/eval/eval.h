@@ -103,6 +103,9 @@ typedef struct lf_eval_episode {
     bool gap;                 /* the data's next prompt disagrees with its label */
     int div_op;               /* op of the first divergence, -1 none */
     char *div_diff;           /* "at byte N: ..." between the two states (owned) */
+    char *div_refusal;        /* why the mount refused the answer at the first
+                                 divergence (owned; NULL: it was accepted), in
+                                 which case div_diff shows the state kept */
     double seconds;
 } lf_eval_episode;
 

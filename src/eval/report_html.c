@@ -425,6 +425,11 @@ int lf_eval_write_html(FILE *f, const lf_eval_info *info, const lf_eval_set *row
                     e->id, e->replayed, e->first_divergence,
                     e->div_op >= 0 ? lf_eval_op_label(e->div_op) : "");
             esc(f, e->div_diff);
+            if (e->div_refusal) {
+                fputs(" (the answer was refused, so the state was kept: ", f);
+                esc(f, e->div_refusal);
+                fputs(")", f);
+            }
             fputs("</td></tr>\n", f);
         }
         fputs("</table>\n", f);

@@ -483,6 +483,7 @@ typedef struct faulty {
     lf_backend base;
     lf_backend *oracle;
     int calls;
+    bool garbage;   /* corrupt with unparsable XML instead of an error answer */
 } faulty;
 
 static int faulty_complete(lf_backend *b, const lf_request *req, lf_buf *out,
@@ -490,7 +491,7 @@ static int faulty_complete(lf_backend *b, const lf_request *req, lf_buf *out,
 {
     faulty *f = (faulty *)b;
     if (++f->calls % 7 == 0 && lf_op_is_write(req->op->kind))
-        return lf_buf_puts(out, "ERROR: EIO");
+        return lf_buf_puts(out, f->garbage ? "<filesystem><directory" : "ERROR: EIO");
     return f->oracle->vt->complete(f->oracle, req, out, stats, err);
 }
 
@@ -553,6 +554,7 @@ static void test_episodes(void **ctx)
         assert_int_equal(r.eps[e].first_divergence, first[e]);
         assert_int_equal(r.eps[e].first_wrong_answer, first[e]);
         assert_non_null(r.eps[e].div_diff);
+        assert_null(r.eps[e].div_refusal);   /* an error answer is taken */
         assert_int_equal(r.eps[e].replayed, 30);
     }
     assert_int_equal(lf_eval_summarise(NULL, &r, &s), 0);
@@ -565,6 +567,18 @@ static void test_episodes(void **ctx)
      * (wrong) state: consistent, but not what the labels say */
     assert_true(s.ep_consistent > s.ep_exact);
     lf_eval_summary_free(&s);
+    lf_eval_episodes_free(&r);
+
+    /* the same steps answered with XML that does not parse: refused, the
+     * state kept, and the divergence says so */
+    f->garbage = true;
+    f->calls = 0;
+    assert_int_equal(lf_eval_episodes(&set, &f->base, &o, &r, &err), 0);
+    for (int e = 0; e < 3; e++) {
+        assert_int_equal(r.eps[e].first_divergence, first[e]);
+        assert_non_null(r.eps[e].div_refusal);
+        assert_true(strlen(r.eps[e].div_refusal) > 0);
+    }
     lf_eval_episodes_free(&r);
     lf_backend_free(&f->base);
 
