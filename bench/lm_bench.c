@@ -2,7 +2,7 @@
  * llama_peer.c measures llama.cpp: prefill N_P random tokens in one call
  * (logits for the last only), then N_G greedy decode steps of one token,
  * best of R runs each; prints one line "ours prefill X tok/s decode Y tok/s".
- * A sixth argument "bf16" turns on bf16 activations (lf_ctx_opts.bf16_act).
+ * A sixth argument "bf16" gives bf16 activations (lf_ctx_opts.act), else fp32.
  *   lm_bench MODEL.gguf [threads] [n_prompt] [n_gen] [runs] [bf16] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +35,7 @@ int main(int argc, char **argv)
         return 1;
     }
     bool bf16 = argc > 6 && !strcmp(argv[6], "bf16");
-    lf_ctx_opts o = {.n_ctx = np + ng + 8, .threads = threads, .max_batch = np, .bf16_act = bf16};
+    lf_ctx_opts o = {.n_ctx = np + ng + 8, .threads = threads, .max_batch = np, .act = bf16 ? LF_ACT_BF16 : LF_ACT_FP32};
     if (lf_ctx_new(m, &o, &c, &err)) {
         fprintf(stderr, "lm_bench: %s\n", err.msg);
         return 1;

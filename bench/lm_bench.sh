@@ -21,8 +21,8 @@
 #   of the seed eval set, plus SPEC_GEN_ROWS mutation rows (completion
 #   starting with a state) of `llmfuse gen --oracle --seed 4343 --episodes 5
 #   --steps 50` (SPEC_GEN="seed episodes steps"). Each thread count runs in
-#   both activation modes (SPEC_ACT="off on": fp32 activations, and
-#   --bf16-act), all four runs of a row alternating, and reports per mode,
+#   both activation modes (SPEC_ACT="off on": --act fp32 and --act
+#   bf16), all four runs of a row alternating, and reports per mode,
 #   plus how many rows' answers differ between the two modes; then the
 #   plain prefill/decode speed of the model (bench/lm_bench) in both modes.
 # Environment: THREADS="1 2" MODELS="10m-f16 10m-q8_0 0.6b-f16 0.6b-q8_0"
@@ -139,7 +139,7 @@ EOF
             for a in $ACTS; do bp[$a]=1e9 bs[$a]=1e9; done
             for rep in $(seq "$SPEC_REPEAT"); do
                 for a in $ACTS; do
-                    aflag=; [ "$a" = on ] && aflag=--bf16-act
+                    aflag="--act fp32"; [ "$a" = on ] && aflag="--act bf16"
                     for mode in no-spec spec; do
                         flag=; [ $mode = no-spec ] && flag=--no-spec
                         "$B/llmfuse" complete --model "$SM" --max-tokens "$SPEC_MAX_TOKENS" \

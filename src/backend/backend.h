@@ -62,7 +62,9 @@ typedef struct lf_backend_opts {
     int retries;             /* extra attempts after the first (0: default 2; <0: none) */
     long context_tokens;     /* override of the context window */
     int threads;             /* local: worker threads (0 = all cores) */
-    bool bf16_act;           /* local: bf16 activations for BF16 weights (lf_ctx_opts) */
+    int act;                 /* local: activations of BF16 products (lf_act; 0 auto) */
+    bool free_decoding;      /* local: <W> answers without the body-length
+                                constraint (proto/bodylen.h) */
     int contract;            /* -1: the backend's default */
 } lf_backend_opts;
 

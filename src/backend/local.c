@@ -8,7 +8,9 @@
  * llmfuse.contract; PROTOCOL.md §5), tokenizes it (special tokens parsed, as
  * the trainer does by default), and decodes greedily with copy-speculation
  * (output identical to plain greedy), stopping at the end-of-text token and,
- * for <W> operations, after the first "<END_FS>" (§4). */
+ * for <W> operations, after the first "<END_FS>" (§4). A <W> answer is
+ * decoded under the body-length constraint (proto/bodylen.h: a file's body
+ * has the length its size attribute says) unless the options turn it off. */
 #include "backend/local.h"
 #include "backend/backend_int.h"
 
@@ -19,6 +21,7 @@
 #include "lm/generate.h"
 #include "lm/model.h"
 #include "lm/tok.h"
+#include "proto/bodylen.h"
 
 #define LOCAL_MAX_CTX 16384
 #define LOCAL_ANSWER_CAP ((size_t)64 << 20)
@@ -28,6 +31,7 @@ typedef struct local_backend {
     lf_model *m;
     lf_tok *tok;
     lf_ctx *c;
+    lf_bodylen_vocab *grammar;   /* NULL: answers decoded free */
     pthread_mutex_t mu;
 } local_backend;
 
@@ -70,6 +74,12 @@ static int local_complete(lf_backend *b, const lf_request *req, lf_buf *out,
         .spec = true,
         .spec_max = 32,
     };
+    lf_bodylen body;
+    lf_gen_constraint k = {&body, lf_bodylen_mask, lf_bodylen_feed_token};
+    if (w && lb->grammar) {
+        lf_bodylen_init(&body, lb->grammar);
+        o.constraint = &k;
+    }
     if (o.max_tokens == 0 || (long)(ids.n + o.max_tokens) > cap)
         o.max_tokens = (size_t)(cap - (long)ids.n);
     lf_gen_stats gs;
@@ -107,10 +117,28 @@ static void local_free(lf_backend *b)
     if (!lb)
         return;
     lf_ctx_free(lb->c);
+    lf_bodylen_vocab_free(lb->grammar);
     lf_tok_free(lb->tok);
     lf_model_free(lb->m);
     pthread_mutex_destroy(&lb->mu);
     free(lb);
+}
+
+/* The token texts the body-length constraint works on. */
+static int grammar_vocab(local_backend *lb, lf_err *err)
+{
+    int n = lb->m->cfg.vocab;
+    const char **piece = calloc((size_t)n, sizeof *piece);
+    size_t *len = calloc((size_t)n, sizeof *len);
+    int rc = piece && len ? 0 : -ENOMEM;
+    for (int i = 0; i < n && !rc; i++)
+        if (lf_tok_piece(lb->tok, i, &piece[i], &len[i]))
+            piece[i] = NULL;   /* past the tokenizer: never inside a body */
+    if (!rc)
+        rc = lf_bodylen_vocab_new(piece, len, n, &lb->grammar);
+    free(piece);
+    free(len);
+    return rc ? lf_err_set(err, -rc, "out of memory") : 0;
 }
 
 static const lf_backend_vt local_vt = {
@@ -142,8 +170,10 @@ int lf_backend_local_new(const lf_backend_opts *o, lf_backend **out, lf_err *err
     long n_ctx = o->context_tokens > 0 ? o->context_tokens : lb->m->cfg.n_ctx;
     if (n_ctx > LOCAL_MAX_CTX)
         n_ctx = LOCAL_MAX_CTX;
-    lf_ctx_opts co = {.n_ctx = (int)n_ctx, .threads = o->threads, .bf16_act = o->bf16_act};
+    lf_ctx_opts co = {.n_ctx = (int)n_ctx, .threads = o->threads, .act = (lf_act)o->act};
     if ((rc = lf_ctx_new(lb->m, &co, &lb->c, err)))
+        goto fail;
+    if (!o->free_decoding && (rc = grammar_vocab(lb, err)))
         goto fail;
     lb->base.contract = o->contract >= 0 ? (lf_contract)o->contract : lb->m->contract;
     lb->base.context_tokens = n_ctx;

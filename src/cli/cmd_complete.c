@@ -20,10 +20,11 @@ static void usage(FILE *f)
     fprintf(f, "usage: llmfuse complete --model FILE [--max-tokens N] [--stop S]... [--threads N]\n"
                "                        [--no-spec] [--stats] [--ctx N] [--kv-f16] [--ignore-eos]\n"
                "                        [--temp T] [--top-p P] [--seed N] [--no-special]\n"
-               "                        [--bf16-act] < PROMPT\n"
+               "                        [--act auto|bf16|fp32] < PROMPT\n"
                "Prints the continuation of the raw prompt on stdin (greedy unless --temp > 0).\n"
-               "--bf16-act: BF16 weights take activations rounded to bf16 (faster, slightly\n"
-               "different numbers).\n");
+               "--act: the activations BF16 weights multiply: bf16 (faster where the CPU\n"
+               "has a bf16 dot product, slightly different numbers), fp32, or auto (bf16\n"
+               "where the CPU runs it natively; the default).\n");
 }
 
 int lf_cmd_complete(int argc, char **argv)
@@ -33,7 +34,7 @@ int lf_cmd_complete(int argc, char **argv)
     size_t n_stops = 0;
     long max_tokens = 256, threads = 0, n_ctx = 0, draft_max = 32;
     bool spec = true, stats = false, kv_f16 = false, ignore_eos = false, special = true;
-    bool bf16_act = false;
+    int act = LF_ACT_AUTO;
     float temp = 0.0f, top_p = 1.0f;
     unsigned long long seed = 0;
     for (int i = 1; i < argc; i++) {
@@ -63,7 +64,7 @@ int lf_cmd_complete(int argc, char **argv)
         else if (!strcmp(a, "--draft-max")) { NEED(); draft_max = atol(v); }
         else if (!strcmp(a, "--stats")) stats = true;
         else if (!strcmp(a, "--kv-f16")) kv_f16 = true;
-        else if (!strcmp(a, "--bf16-act")) bf16_act = true;
+        else if (!strcmp(a, "--act") && v && (act = lf_act_parse(v)) >= 0) i++;
         else if (!strcmp(a, "--ignore-eos")) ignore_eos = true;
         else if (!strcmp(a, "--no-special")) special = false;
         else {
@@ -112,7 +113,7 @@ int lf_cmd_complete(int argc, char **argv)
             n_ctx = (long)ids.n + max_tokens + 1; /* RoPE runs past the training context */
     }
     lf_ctx_opts co = {.n_ctx = (int)n_ctx, .threads = (int)threads, .kv_f16 = kv_f16,
-                      .bf16_act = bf16_act};
+                      .act = (lf_act)act};
     if (lf_ctx_new(m, &co, &c, &err)) {
         fprintf(stderr, "llmfuse complete: %s\n", err.msg);
         goto out;
@@ -148,7 +149,7 @@ int lf_cmd_complete(int argc, char **argv)
                 spec && temp <= 0 ? "on" : "off", st.drafted, st.accepted,
                 st.drafted ? 100.0 * (double)st.accepted / (double)st.drafted : 0.0,
                 st.forwards ? (double)dec / (double)st.forwards : 0.0, lf_kern_best()->name,
-                bf16_act ? " (bf16 activations)" : "", threads, m->cfg.n_layer, m->cfg.dim, m->cfg.vocab,
+                lf_ctx_bf16_act(c) ? " (bf16 activations)" : "", threads, m->cfg.n_layer, m->cfg.dim, m->cfg.vocab,
                 (double)lf_model_params(m) / 1e6);
     }
     status = 0;

@@ -15,6 +15,7 @@
 
 #include "backend/backend.h"
 #include "cli/cli.h"
+#include "lm/model.h"
 #include "eval/eval.h"
 #include "lf_config.h"
 
@@ -25,7 +26,8 @@ static void usage(FILE *f)
             "                    [--model M] [--limit N] [--jobs N] [--metric exact|seed]\n"
             "                    [--episodes] [--out DIR] [--contract none|seed] [--context N]\n"
             "                    [--timeout S] [--retries N] [--threads N] [--answers FILE.jsonl]\n"
-            "                    [--no-label-check] [--no-progress] [--bf16-act]\n"
+            "                    [--no-label-check] [--no-progress] [--act auto|bf16|fp32]\n"
+            "                    [--free-decoding]\n"
             "  --backend   oracle, local, generate, openai; default as `llmfuse mount`: the\n"
             "              bundled models/llmfuse.gguf if present, else oracle\n"
             "  --model     local: a GGUF file (implies --backend local); openai: model name\n"
@@ -38,6 +40,10 @@ static void usage(FILE *f)
             "  --out DIR   write DIR/report.json, report.md, report.html\n"
             "  --answers F score answers given in F (JSONL {\"answer\": ...} per row, in\n"
             "              order) instead of asking a backend\n"
+            "  --act       local: the activations BF16 weights multiply (auto: bf16\n"
+            "              where the CPU has a native bf16 dot product, else fp32)\n"
+            "  --free-decoding  local: decode <W> answers without the body-length\n"
+            "              constraint (a body as long as its size attribute says)\n"
             "Exit status: 0 when the run completed (whatever the scores), 1 on failure,\n"
             "2 on bad usage.\n");
 }
@@ -77,7 +83,9 @@ int lf_cmd_eval(int argc, char **argv)
     const char *out = NULL, *metric = "exact", *contract = NULL, *answers = NULL;
     long limit = 0, jobs = 1, context = 0, threads = 0, retries = -2;
     double timeout = 0;
-    bool episodes = false, label_check = true, show_progress = true, bf16_act = false;
+    bool episodes = false, label_check = true, show_progress = true;
+    int act = LF_ACT_AUTO;
+    bool free_decoding = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -88,7 +96,8 @@ int lf_cmd_eval(int argc, char **argv)
         if (!strcmp(a, "--episodes")) { episodes = true; continue; }
         if (!strcmp(a, "--no-label-check")) { label_check = false; continue; }
         if (!strcmp(a, "--no-progress")) { show_progress = false; continue; }
-        if (!strcmp(a, "--bf16-act")) { bf16_act = true; continue; }
+        if (!strcmp(a, "--act") && v && (act = lf_act_parse(v)) >= 0) { i++; continue; }
+        if (!strcmp(a, "--free-decoding")) { free_decoding = true; continue; }
         if (!v) {
             fprintf(stderr, "llmfuse eval: unknown or incomplete option '%s'\n", a);
             usage(stderr);
@@ -170,7 +179,7 @@ int lf_cmd_eval(int argc, char **argv)
     bool have_eps = false;
     lf_backend_opts o = {.url = url, .token = token, .model = model, .timeout_s = timeout,
                          .context_tokens = context, .threads = (int)threads,
-                         .bf16_act = bf16_act,
+                         .act = act, .free_decoding = free_decoding,
                          /* lf_backend_opts.retries: 0 is "the default", -1 "none" */
                          .retries = retries == -2 ? 0 : retries == 0 ? -1 : (int)retries,
                          .contract = contract ? lf_contract_from_name(contract) : -1};

@@ -19,6 +19,7 @@
 
 #include "backend/backend.h"
 #include "cli/cli.h"
+#include "lm/model.h"
 #include "lf_config.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -35,7 +36,7 @@ static void usage(FILE *f)
             "                     [--state FILE] [--verify] [--verify-log FILE] [--strict]\n"
             "                     [-f|--foreground] [--background] [--debug] [--threads N]\n"
             "                     [--context N] [--timeout S] [--retries N] [--contract none|seed]\n"
-            "                     [--bf16-act]\n"
+            "                     [--act auto|bf16|fp32] [--free-decoding]\n"
             "  --backend     oracle, local, generate (/generate) or openai (/v1/completions);\n"
             "                default: the bundled models/llmfuse.gguf if present, else oracle\n"
             "  --url, --token  server and key of the generate/openai backends\n"
@@ -49,8 +50,11 @@ static void usage(FILE *f)
             "  -f            stay in the foreground (the default); --background detaches\n"
             "  --debug       libfuse's request trace and debug logging\n"
             "  --threads N   the local engine's worker threads (0: all cores)\n"
-            "  --bf16-act    the local engine rounds activations to bf16 for BF16 weights\n"
-            "                (faster, slightly different numbers; off by default)\n"
+            "  --act         the activations the local engine's BF16 weights multiply:\n"
+            "                bf16 (faster, slightly different numbers), fp32, or auto\n"
+            "                (bf16 where the CPU has a native bf16 dot product; default)\n"
+            "  --free-decoding  the local engine writes bodies without the constraint that\n"
+            "                keeps each as long as its size attribute says\n"
             "  --context N   override the backend's context window (tokens)\n"
             "  --timeout S, --retries N  per-request limits of the HTTP backends\n");
 }
@@ -59,7 +63,8 @@ static void usage(FILE *f)
 
 typedef struct mount_args {
     const char *dir, *backend, *url, *token, *model, *state, *verify_log, *contract;
-    bool verify, strict, foreground, debug, bf16_act;
+    bool verify, strict, foreground, debug, free_decoding;
+    int act;
     int threads;
     long context;
     double timeout;
@@ -89,7 +94,8 @@ static int make_backend(lf_mount *m, void *ctx, lf_err *err)
     lf_backend_opts o = {.url = a->url, .token = a->token, .model = a->model,
                          .timeout_s = a->timeout, .retries = a->retries,
                          .context_tokens = a->context, .threads = a->threads,
-                         .bf16_act = a->bf16_act, .contract = -1};
+                         .act = a->act, .free_decoding = a->free_decoding,
+                         .contract = -1};
     if (a->contract)
         o.contract = lf_contract_from_name(a->contract);
     lf_backend *b = NULL;
@@ -127,8 +133,12 @@ static int parse_args(int argc, char **argv, mount_args *a)
             a->verify = true;
             continue;
         }
-        if (!strcmp(s, "--bf16-act")) {
-            a->bf16_act = true;
+        if (!strcmp(s, "--act") && i + 1 < argc && (a->act = lf_act_parse(argv[i + 1])) >= 0) {
+            i++;
+            continue;
+        }
+        if (!strcmp(s, "--free-decoding")) {
+            a->free_decoding = true;
             continue;
         }
         if (!strcmp(s, "--strict")) {

@@ -11,6 +11,7 @@
 
 #include "backend/backend.h"
 #include "cli/cli.h"
+#include "lm/model.h"
 #include "lf_config.h"
 #include "util/err.h"
 
@@ -24,7 +25,9 @@ static void usage(FILE *f)
             "usage: llmfuse serve [--backend NAME] [--host ADDR] [--port N] [--token T]\n"
             "                     [--model PATH|NAME] [--url URL] [--backend-token T]\n"
             "                     [--contract none|seed] [--timeout S] [--retries N]\n"
-            "                     [--context N] [--threads N] [--max-body BYTES] [--bf16-act]\n"
+            "                     [--context N] [--threads N] [--max-body BYTES]\n"
+            "                     [--act auto|bf16|fp32]\n"
+            "                     [--free-decoding]\n"
             "  --backend   oracle (default), local (--model FILE.gguf), generate or openai\n"
             "              (--url: proxy to another server)\n"
             "  --host      address to bind (default 127.0.0.1)\n"
@@ -59,8 +62,12 @@ int lf_cmd_serve(int argc, char **argv)
             usage(stdout);
             return 0;
         }
-        if (!strcmp(a, "--bf16-act")) { /* local: bf16 activations for BF16 weights */
-            bo.bf16_act = true;
+        if (!strcmp(a, "--act") && i + 1 < argc && (bo.act = lf_act_parse(argv[i + 1])) >= 0) {
+            i++;   /* local: the activations of BF16 products (lf_act) */
+            continue;
+        }
+        if (!strcmp(a, "--free-decoding")) { /* local: no body-length constraint */
+            bo.free_decoding = true;
             continue;
         }
         if (i + 1 >= argc || strncmp(a, "--", 2)) {

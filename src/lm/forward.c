@@ -37,7 +37,7 @@ struct lf_ctx {
     int n_ctx, max_batch, pos;
     int n_kpos;           /* n_ctx rounded up to whole K blocks */
     bool kv_f16;
-    bool bf16_act;        /* BF16 weights take bf16 activations (lf_ctx_opts) */
+    bool bf16_act;        /* BF16 weights take bf16 activations (lf_ctx_opts.act) */
     int32_t *tokens;      /* [n_ctx] the tokens in the cache */
     void *kc;             /* [n_layer][n_kv][n_kpos / LF_KBLK][hd][LF_KBLK] (f32 or f16) */
     void *vc;             /* [n_layer][n_kv][n_ctx][hv] */
@@ -514,7 +514,7 @@ int lf_ctx_new(const lf_model *m, const lf_ctx_opts *o, lf_ctx **out, lf_err *er
     c->n_ctx = o->n_ctx > 0 ? o->n_ctx : (cf->n_ctx < 8192 ? cf->n_ctx : 8192);
     c->max_batch = o->max_batch > 0 ? o->max_batch : 256;
     c->kv_f16 = o->kv_f16;
-    c->bf16_act = o->bf16_act;
+    c->bf16_act = o->act == LF_ACT_BF16 || (o->act == LF_ACT_AUTO && c->k->bf16_native);
     int rc = 0;
     if (o->pool) {
         c->pool = o->pool;
@@ -616,4 +616,15 @@ void lf_ctx_truncate(lf_ctx *c, int pos)
         pos = 0;
     if (pos < c->pos)
         c->pos = pos;
+}
+
+bool lf_ctx_bf16_act(const lf_ctx *c)
+{
+    return c->bf16_act;
+}
+
+int lf_act_parse(const char *s)
+{
+    return !strcmp(s, "auto") ? LF_ACT_AUTO : !strcmp(s, "bf16") ? LF_ACT_BF16
+         : !strcmp(s, "fp32") ? LF_ACT_FP32 : -1;
 }

@@ -22,6 +22,10 @@ typedef struct lf_gen_run {
  * on, or a negative errno. */
 int lf_gen_emit(lf_gen_run *r, int32_t t, lf_err *err);
 
+/* The greedy choice from one row of logits, under the constraint if any
+ * (which may overwrite the row). */
+int32_t lf_gen_greedy(const lf_gen_run *r, float *logits, int n);
+
 /* Greedy decoding with copy-speculation, starting from the pending token
  * first (already emitted, not yet in the cache). Returns 0 or -errno. */
 int lf_spec_decode(lf_gen_run *r, int32_t first, lf_err *err);

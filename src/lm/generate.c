@@ -106,6 +106,8 @@ int lf_gen_emit(lf_gen_run *r, int32_t t, lf_err *err)
         return lf_err_set(err, -rc, "generate: out of memory");
     r->n_emitted++;
     r->st->gen_tokens++;
+    if (o->constraint && o->constraint->feed)
+        o->constraint->feed(o->constraint->ctx, t);
     if (r->text && r->tok) {
         const char *p;
         size_t n;
@@ -141,6 +143,27 @@ int lf_gen_emit(lf_gen_run *r, int32_t t, lf_err *err)
     return 0;
 }
 
+static void constrain(const lf_gen_run *r, float *logits, int n)
+{
+    const lf_gen_constraint *k = r->o->constraint;
+    if (k && k->mask)
+        k->mask(k->ctx, logits, n);
+}
+
+int32_t lf_gen_greedy(const lf_gen_run *r, float *logits, int n)
+{
+    constrain(r, logits, n);
+    return lf_argmax(logits, n);
+}
+
+/* The next token from one row of logits: the sampler's draw, under the
+ * constraint if any. */
+static int32_t pick(const lf_gen_run *r, lf_sampler *smp, float *logits, int n)
+{
+    constrain(r, logits, n);
+    return lf_sample(smp, logits, n);
+}
+
 static int plain_decode(lf_gen_run *r, int32_t t, lf_sampler *smp, lf_err *err)
 {
     int vocab = lf_ctx_model(r->c)->cfg.vocab;
@@ -153,7 +176,7 @@ static int plain_decode(lf_gen_run *r, int32_t t, lf_sampler *smp, lf_err *err)
         if (rc)
             return rc;
         r->st->forwards++;
-        t = lf_sample(smp, r->logits, vocab);
+        t = pick(r, smp, r->logits, vocab);
         rc = lf_gen_emit(r, t, err);
         if (rc)
             return rc < 0 ? rc : 0;
@@ -206,7 +229,7 @@ int lf_generate(lf_ctx *c, const lf_tok *tok, const int32_t *prompt, size_t n_pr
 
     t0 = lf_gen_now();
     lf_sampler smp = {.temperature = opts.temperature, .top_p = opts.top_p, .rng = opts.seed};
-    int32_t first = lf_sample(&smp, r.logits, vocab);
+    int32_t first = pick(&r, &smp, r.logits, vocab);
     rc = lf_gen_emit(&r, first, err);
     if (rc) {
         rc = rc < 0 ? rc : 0;

@@ -29,6 +29,17 @@ typedef struct lf_sampler {
  * for one sampler. */
 int32_t lf_sample(lf_sampler *s, float *logits, int n);
 
+/* A constraint on what may come next (e.g. a grammar). Before each token is
+ * chosen, mask sets the logits of the tokens that may not follow to
+ * -INFINITY (leaving at least one); feed is told each token emitted. The
+ * calls are the same with and without speculation, so speculative output
+ * stays plain greedy's. */
+typedef struct lf_gen_constraint {
+    void *ctx;
+    void (*mask)(void *ctx, float *logits, int n);
+    void (*feed)(void *ctx, int32_t tok);
+} lf_gen_constraint;
+
 typedef struct lf_gen_opts {
     size_t max_tokens;          /* cap on generated tokens (0: until the context is full) */
     const char *const *stops;   /* stop strings; the output ends with the one found */
@@ -41,6 +52,7 @@ typedef struct lf_gen_opts {
     int spec_max;               /* largest draft (default 32) */
     int spec_min_match;         /* shortest n-gram match that drafts (default 2; a
                                  * shorter one drafts a single token) */
+    const lf_gen_constraint *constraint;  /* NULL: none */
 } lf_gen_opts;
 
 typedef enum {

@@ -85,7 +85,7 @@ typedef struct lf_kern {
     void (*quantize_q8x)(const float *x, int64_t n, uint8_t *dst);
     lf_q8_matmul_fn matmul_q8;
     /* BF16 weights times bf16-rounded activations (the opt-in mode of
-     * lf_ctx_opts.bf16_act; the products of vdpbf16ps). round_bf16 writes
+     * lf_ctx_opts.act; the products of vdpbf16ps). round_bf16 writes
      * lf_fp32_to_bf16 (quant.h: nearest even, NaN quiet) of the n values
      * of x, then zeros up to LF_BF16X_LEN(n). matmul_bf16 is matmul over T
      * such rows, row t at xb + t * ldxb elements. Every table computes each
@@ -107,6 +107,8 @@ typedef struct lf_kern {
      * lf_kern_bf16_selftest has shown that its vdpbf16ps rounds this way. */
     void (*round_bf16)(const float *x, int64_t n, uint16_t *dst);
     lf_bf16_matmul_fn matmul_bf16;
+    bool bf16_native;   /* matmul_bf16 is the CPU's own instruction (faster than
+                           fp32 products), not an emulation */
     /* sum a[i]*b[i]; b is fp32, a fp32 or f16 (the KV cache). */
     float (*dot_f32)(const float *a, const float *b, int n);
     float (*dot_f16)(const uint16_t *a, const float *b, int n);

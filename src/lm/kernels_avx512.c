@@ -146,6 +146,7 @@ static const lf_kern avx512_kern_bf16 = {
     .quantize_q8x = avx512_vnni_quantize,
     .matmul_q8 = avx512_vnni_matmul_q8,
     .matmul_bf16 = avx512_hw_matmul_bf16,
+    .bf16_native = true,
     AVX512_FLOAT_KERNELS,
 };
 

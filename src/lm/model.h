@@ -78,19 +78,29 @@ uint64_t lf_model_params(const lf_model *m);
 typedef struct lf_ctx lf_ctx;
 typedef struct lf_pool lf_pool;
 
+/* The activations BF16 weights multiply (lf_kern.matmul_bf16): bf16-rounded
+ * ones are faster where the CPU has a bf16 dot product, and give slightly
+ * different numbers. AUTO takes bf16 where the kernel table runs the CPU's
+ * own instruction (lf_kern.bf16_native), fp32 elsewhere; BF16 and FP32 give
+ * the same bits on every CPU. */
+typedef enum { LF_ACT_AUTO = 0, LF_ACT_BF16, LF_ACT_FP32 } lf_act;
+/* "auto", "bf16", "fp32" -> lf_act; -1 for anything else. */
+int lf_act_parse(const char *s);
+
 typedef struct lf_ctx_opts {
     int n_ctx;           /* positions the KV cache holds; <= 0: the model's (capped at 8192) */
     int max_batch;       /* tokens per forward chunk; <= 0: 256 */
     int threads;         /* workers when pool is NULL; <= 0: one per CPU */
     bool kv_f16;         /* store K/V as f16 (halves the cache) */
-    bool bf16_act;       /* BF16 weights take bf16-rounded activations (kernels.h,
-                            matmul_bf16): faster, not the same numbers; off by default */
+    lf_act act;          /* activations of BF16 products (default AUTO) */
     const lf_kern *kern; /* NULL: lf_kern_best() */
     lf_pool *pool;       /* shared pool (not owned), or NULL for a private one */
 } lf_ctx_opts;
 
 /* Creates a context for m (which must outlive it). Returns 0 and *out. */
 int lf_ctx_new(const lf_model *m, const lf_ctx_opts *o, lf_ctx **out, lf_err *err);
+/* Whether c's BF16 products take bf16 activations (lf_ctx_opts.act resolved). */
+bool lf_ctx_bf16_act(const lf_ctx *c);
 void lf_ctx_free(lf_ctx *c);   /* NULL is fine */
 /* Tokens in the cache (the next position), the capacity, and the tokens
  * themselves (pos of them; valid until the next call on c). */

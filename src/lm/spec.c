@@ -96,7 +96,7 @@ int lf_spec_decode(lf_gen_run *r, int32_t cur, lf_err *err)
         r->st->drafted += k;
         int acc = 0, done = 0;
         for (int i = 0; i <= k; i++) {
-            int32_t t = lf_argmax(r->logits + (size_t)i * vocab, vocab);
+            int32_t t = lf_gen_greedy(r, r->logits + (size_t)i * vocab, vocab);
             done = lf_gen_emit(r, t, err);
             if (done < 0) {
                 rc = done;

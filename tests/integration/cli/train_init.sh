@@ -33,8 +33,9 @@ n=$(cmp -l "$tmp/a.gguf" "$tmp/b.gguf" | wc -l)
 # greedy continuation is the same text
 "$LLMFUSE" train "${T[@]}" --out "$tmp/g.gguf" --init "$tmp/a.gguf" --layers 3 --lr 0 \
     >"$tmp/log" 2>&1 || fail "train --init --layers: $(tail -n 3 "$tmp/log")"
-"$LLMFUSE" inspect "$tmp/g.gguf" | grep -Eq 'qwen3.block_count.*\b3\b' || fail "--layers 3 not in the export"
-"$LLMFUSE" inspect "$tmp/g.gguf" | grep -q 'blk.2.ffn_down' || fail "no third layer's tensors"
+"$LLMFUSE" inspect "$tmp/g.gguf" >"$tmp/g.txt" || fail "inspect g"
+grep -Eq 'qwen3.block_count.*\b3\b' "$tmp/g.txt" || fail "--layers 3 not in the export"
+grep -q 'blk.2.ffn_down' "$tmp/g.txt" || fail "no third layer's tensors"
 printf '<R>\nread(/a.txt)\n---\n<filesystem>' >"$tmp/prompt"
 "$LLMFUSE" complete --model "$tmp/a.gguf" --max-tokens 24 <"$tmp/prompt" >"$tmp/ca" 2>"$tmp/log" ||
     fail "complete a: $(tail -n 3 "$tmp/log")"

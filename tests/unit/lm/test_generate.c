@@ -3,7 +3,7 @@
  * the tokens plain greedy decoding emits, checked on the <W> rows of
  * ../shared/data/seed-eval/fuse_100.jsonl with a random-weight model (the
  * HF golden model, which carries a real BPE vocabulary, F16), and with the
- * bundled BF16 model in both activation modes (fp32, and bf16_act). */
+ * bundled BF16 model in both activation modes (fp32 and bf16). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -232,7 +232,7 @@ static void test_spec_equals_greedy_bf16(void **st)
     assert_true(np >= 6);
     lf_ids greedy[2][100];
     for (int act = 0; act < 2; act++) {
-        lf_ctx_opts o = {.n_ctx = 1024, .threads = 1 + act, .bf16_act = act};
+        lf_ctx_opts o = {.n_ctx = 1024, .threads = 1 + act, .act = act ? LF_ACT_BF16 : LF_ACT_FP32};
         lf_ctx *c;
         assert_int_equal(lf_ctx_new(m, &o, &c, &err), 0);
         long drafted, accepted;
@@ -253,6 +253,68 @@ static void test_spec_equals_greedy_bf16(void **st)
     printf("greedy answers that differ between the modes: %d / %d\n", differ, np);
     lf_tok_free(tok);
     lf_model_free(m);
+}
+
+/* A constraint (lf_gen_constraint) that forbids ids divisible by 3 after
+ * the first two tokens: masks are applied and feeds seen in emission order
+ * by plain and speculative decoding alike, so both give the same tokens,
+ * and every emitted token obeys it. */
+typedef struct toy_rule {
+    long fed;
+    int vocab;
+} toy_rule;
+
+static void toy_mask(void *ctx, float *logits, int n)
+{
+    toy_rule *r = ctx;
+    r->vocab = n;
+    if (r->fed >= 2)
+        for (int i = 0; i < n; i += 3)
+            logits[i] = -INFINITY;
+}
+
+static void toy_feed(void *ctx, int32_t tok)
+{
+    ((toy_rule *)ctx)->fed++;
+    (void)tok;
+}
+
+static void test_constraint(void **st)
+{
+    fixture *fx = *st;
+    char *prompts[100];
+    int np = read_prompts(prompts, 6);
+    if (np < 0)
+        skip();
+    long forbidden_free = 0;
+    for (int i = 0; i < np; i++) {
+        lf_ids ids = {0};
+        assert_int_equal(lf_tok_encode(fx->tok, prompts[i], strlen(prompts[i]), false, &ids), 0);
+        size_t n = ids.n < 600 ? ids.n : 600;
+        lf_ids out[3] = {{0}};
+        for (int run = 0; run < 3; run++) {   /* free, constrained plain, constrained spec */
+            toy_rule r = {0};
+            lf_gen_constraint k = {&r, toy_mask, toy_feed};
+            lf_gen_opts o = {.max_tokens = 60, .eos = -1, .spec = run == 2, .spec_max = 16,
+                             .constraint = run ? &k : NULL};
+            assert_int_equal(lf_generate(fx->c, fx->tok, ids.v, n, &o, &out[run], NULL, NULL,
+                                         NULL), 0);
+            if (run)
+                assert_int_equal(r.fed, (long)out[run].n);
+        }
+        for (size_t t = 2; t < out[0].n; t++)
+            forbidden_free += out[0].v[t] % 3 == 0;
+        for (size_t t = 2; t < out[1].n; t++)
+            assert_true(out[1].v[t] % 3 != 0);
+        assert_int_equal(out[1].n, out[2].n);
+        assert_memory_equal(out[1].v, out[2].v, out[1].n * sizeof *out[1].v);
+        for (int run = 0; run < 3; run++)
+            lf_ids_free(&out[run]);
+        lf_ids_free(&ids);
+        free(prompts[i]);
+    }
+    /* the rule bites: free decoding emits such tokens */
+    assert_true(forbidden_free > 0);
 }
 
 /* Stop strings cut the text right after the stop; max_tokens caps. */
@@ -306,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_sampler),
         cmocka_unit_test(test_spec_equals_greedy),
         cmocka_unit_test(test_spec_equals_greedy_bf16),
+        cmocka_unit_test(test_constraint),
         cmocka_unit_test(test_stops),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

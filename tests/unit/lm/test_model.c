@@ -198,7 +198,7 @@ static void test_simd_vs_ref(void **st)
  * an odd ffn width) over a long sequence (several K blocks, several
  * attention work items per head): batched == chunked == one token at a
  * time, and 1 == 3 threads, bit for bit, with both cache formats, every
- * kernel table, and fp32 or bf16 activations (bf16_act); bf16 activations
+ * kernel table, and fp32 or bf16 activations (lf_ctx_opts.act); bf16 activations
  * stay close to fp32 ones. */
 static void test_shapes_invariance(void **st)
 {
@@ -234,7 +234,7 @@ static void test_shapes_invariance(void **st)
                 if (!ks[ki])
                     continue;
                 lf_ctx_opts o = {.n_ctx = N, .threads = 1, .kv_f16 = f16, .kern = ks[ki],
-                                 .bf16_act = act};
+                                 .act = act ? LF_ACT_BF16 : LF_ACT_FP32};
                 lf_ctx *c;
                 assert_int_equal(lf_ctx_new(m, &o, &c, &err), 0);
                 assert_int_equal(lf_forward(c, tk, N, true, all, &err), 0);

@@ -1,0 +1,62 @@
+/* bodylen.h: a decoding constraint for state answers (PROTOCOL.md §3): a
+ * file's body holds exactly the bytes its `size` attribute declares, as
+ * escaped text or as base64 (4 * ceil(size / 3) characters, '=' padding
+ * only where the size puts it), and "</body>" follows at once.
+ *
+ * The local backend decodes <W> answers under it (an lf_gen_constraint), so
+ * a model that writes the right size cannot end the body at the wrong byte
+ * (the commonest mistake of the bundled model on a truncate). The size
+ * itself is whatever the model wrote: a wrong size is not corrected, only
+ * made consistent. Everything outside bodies is left free.
+ *
+ * It follows the answer's bytes as they are generated (no lookahead), with
+ * the tokens given as their byte strings. Pure; one lf_bodylen per answer.
+ */
+#ifndef LF_PROTO_BODYLEN_H
+#define LF_PROTO_BODYLEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The token texts of a vocabulary, with what the constraint needs to know of
+ * each; shared read-only by every answer. */
+typedef struct lf_bodylen_vocab lf_bodylen_vocab;
+
+/* Copies n token texts (piece[i] of len[i] bytes; NULL for a token with no
+ * text, which is then never allowed inside a body). Returns 0 or -ENOMEM.
+ * Free with lf_bodylen_vocab_free (NULL is fine). */
+int lf_bodylen_vocab_new(const char *const *piece, const size_t *len, int n,
+                         lf_bodylen_vocab **out);
+void lf_bodylen_vocab_free(lf_bodylen_vocab *v);
+
+typedef struct lf_bodylen {
+    const lf_bodylen_vocab *v;
+    int mode;              /* outside a body, text, base64, "</body>", off */
+    bool have_size;        /* a size="N" was read since the last tag */
+    bool in_size;          /* reading its digits */
+    bool after_lt;         /* the last byte was '<' (outside a body) */
+    uint64_t size;
+    uint64_t left;         /* text: bytes still to come; base64: characters */
+    unsigned pad;          /* base64: '=' at the end */
+    unsigned close;        /* bytes of "</body>" matched */
+    unsigned ent_len;      /* text: an entity being read */
+    char ent[12];
+    unsigned tail_len;     /* outside a body: the last bytes */
+    char tail[24];
+} lf_bodylen;
+
+/* Starts an answer (before its first byte). v must outlive g. */
+void lf_bodylen_init(lf_bodylen *g, const lf_bodylen_vocab *v);
+/* Whether the n bytes at p may come next. */
+bool lf_bodylen_allows(const lf_bodylen *g, const char *p, size_t n);
+/* Takes the next bytes of the answer. Bytes the constraint does not allow
+ * turn it off for the rest of the answer (it then allows everything). */
+void lf_bodylen_feed(lf_bodylen *g, const char *p, size_t n);
+/* lf_gen_constraint hooks: mask sets logits[i] = -INFINITY for each token i
+ * < n that may not come next (when none may, it changes nothing and turns
+ * the constraint off); feed takes token tok's text. ctx is an lf_bodylen. */
+void lf_bodylen_mask(void *ctx, float *logits, int n);
+void lf_bodylen_feed_token(void *ctx, int32_t tok);
+
+#endif

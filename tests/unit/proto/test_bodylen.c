@@ -1,0 +1,222 @@
+/* test_bodylen.c: the body-length constraint of state answers: what may
+ * come next inside text and base64 bodies, around entities and tags, and
+ * the token mask with its healing of tokens that run past a body's end. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "proto/bodylen.h"
+
+/* The 256 bytes, then a few longer tokens. */
+static const char *const extra[] = {
+    "hello", "hel", "lo", "low", "</body>", "</body></file>", "<body>", "\"><body>",
+    "AAAA", "AA", "==", "&lt;", "abc", "5\"><body>hel", "2\"><body>hel", "<|endoftext|>",
+};
+enum { N_EXTRA = sizeof extra / sizeof *extra, N_TOK = 256 + N_EXTRA };
+
+static lf_bodylen_vocab *vocab(void)
+{
+    static char bytes[256];
+    const char *piece[N_TOK];
+    size_t len[N_TOK];
+    for (int i = 0; i < 256; i++) {
+        bytes[i] = (char)i;
+        piece[i] = &bytes[i];
+        len[i] = 1;
+    }
+    for (int i = 0; i < N_EXTRA; i++) {
+        piece[256 + i] = extra[i];
+        len[256 + i] = strlen(extra[i]);
+    }
+    lf_bodylen_vocab *v = NULL;
+    assert_int_equal(lf_bodylen_vocab_new(piece, len, N_TOK, &v), 0);
+    return v;
+}
+
+static int id_of(const char *s)
+{
+    if (strlen(s) == 1)
+        return (unsigned char)s[0];
+    for (int i = 0; i < N_EXTRA; i++)
+        if (!strcmp(extra[i], s))
+            return 256 + i;
+    fail_msg("no token %s", s);
+    return -1;
+}
+
+static bool ok(const lf_bodylen *g, const char *s)
+{
+    return lf_bodylen_allows(g, s, strlen(s));
+}
+
+static void feed(lf_bodylen *g, const char *s)
+{
+    assert_true(ok(g, s));
+    lf_bodylen_feed(g, s, strlen(s));
+}
+
+static const char *const FILE_OPEN =
+    "<filesystem><directory path=\"/\" name=\"/\" mode=\"755\" owner=\"root\" group=\"root\" "
+    "mtime=\"2025-01-01T00:00:00\"><file path=\"a\" name=\"a\" mode=\"644\" owner=\"root\" "
+    "group=\"root\" mtime=\"2025-01-01T00:00:01\" size=\"";
+
+static void test_text(void **st)
+{
+    (void)st;
+    lf_bodylen_vocab *v = vocab();
+    lf_bodylen g;
+    lf_bodylen_init(&g, v);
+    feed(&g, FILE_OPEN);
+    assert_false(ok(&g, "5\"><body>hello world</body>"));  /* 11 bytes, not 5 */
+    assert_true(ok(&g, "11\"><body>hello world</body>"));
+    feed(&g, "5\"><body>");
+    assert_true(ok(&g, "hello"));
+    assert_true(ok(&g, "hel"));
+    assert_false(ok(&g, "hello!"));      /* past the 5 bytes */
+    assert_false(ok(&g, "hel<"));        /* the body may not end early */
+    assert_false(ok(&g, "<"));
+    feed(&g, "hel");
+    feed(&g, "lo");
+    assert_false(ok(&g, "x"));
+    assert_true(ok(&g, "<"));
+    assert_false(ok(&g, "<x"));
+    assert_true(ok(&g, "</body></file>"));
+    feed(&g, "</body>");
+    assert_true(ok(&g, "anything at all <after>"));   /* free again */
+    /* the next file's size counts, not the last one's */
+    feed(&g, "</file><file path=\"b\" name=\"b\" size=\"2\"><body>");
+    assert_false(ok(&g, "abc"));
+    assert_true(ok(&g, "ab</body>"));
+    lf_bodylen_vocab_free(v);
+}
+
+static void test_entities_and_empty(void **st)
+{
+    (void)st;
+    lf_bodylen_vocab *v = vocab();
+    lf_bodylen g;
+    lf_bodylen_init(&g, v);
+    feed(&g, FILE_OPEN);
+    feed(&g, "3\"><body>");
+    assert_true(ok(&g, "a&lt;b</body>"));   /* &lt; is one byte */
+    assert_false(ok(&g, "a&lt;bc"));
+    assert_false(ok(&g, "a&bogus;"));
+    assert_true(ok(&g, "a&#233;</body>"));  /* é: two bytes */
+    assert_false(ok(&g, "ab&#233;"));
+    assert_true(ok(&g, "&#x1F600"));        /* an entity still open: judged at ';' */
+    assert_false(ok(&g, "&#x1F600;"));      /* four bytes > 3 */
+    /* size 0: <body /> leaves everything free */
+    lf_bodylen_init(&g, v);
+    feed(&g, FILE_OPEN);
+    feed(&g, "0\"><body /></file>");
+    assert_true(ok(&g, "<file path=\"c\" />xyz"));
+    /* a disallowed byte turns the constraint off */
+    lf_bodylen_init(&g, v);
+    feed(&g, FILE_OPEN);
+    lf_bodylen_feed(&g, "1\"><body>abc", 12);
+    assert_true(ok(&g, "<anything>"));
+    lf_bodylen_vocab_free(v);
+}
+
+static void test_base64(void **st)
+{
+    (void)st;
+    lf_bodylen_vocab *v = vocab();
+    lf_bodylen g;
+    lf_bodylen_init(&g, v);
+    feed(&g, FILE_OPEN);
+    feed(&g, "4\"><body encoding=\"base64\">");   /* 4 bytes: 8 characters, 2 '=' */
+    assert_true(ok(&g, "AAAAAA==</body>"));
+    assert_false(ok(&g, "AAAAAAA="));
+    assert_false(ok(&g, "AAAAAAAA"));
+    assert_false(ok(&g, "AA=A"));
+    assert_false(ok(&g, "AAAA AA"));
+    feed(&g, "AAAAAA");
+    assert_false(ok(&g, "A"));
+    feed(&g, "==");
+    assert_true(ok(&g, "</body>"));
+    /* 3 bytes: 4 characters, no padding */
+    lf_bodylen_init(&g, v);
+    feed(&g, FILE_OPEN);
+    feed(&g, "3\"><body encoding=\"base64\">");
+    assert_false(ok(&g, "AA=="));
+    assert_true(ok(&g, "AAAA</body>"));
+    lf_bodylen_vocab_free(v);
+}
+
+/* The mask: tokens that do not fit are -inf; one that runs past the end of
+ * the body gives its probability to its longest prefix that fits. */
+static void test_mask(void **st)
+{
+    (void)st;
+    lf_bodylen_vocab *v = vocab();
+    lf_bodylen g;
+    lf_bodylen_init(&g, v);
+    float logits[N_TOK];
+    /* a token that opens the body and overruns it is masked */
+    feed(&g, FILE_OPEN);
+    for (int i = 0; i < N_TOK; i++)
+        logits[i] = 0;
+    lf_bodylen_mask(&g, logits, N_TOK);
+    assert_true(logits[id_of("5\"><body>hel")] == 0);   /* outside a body: free */
+    feed(&g, "2");
+    feed(&g, "\"><body>");
+    for (int i = 0; i < N_TOK; i++)
+        logits[i] = 0;
+    lf_bodylen_mask(&g, logits, N_TOK);
+    assert_true(isinf(logits[id_of("hello")]));
+    assert_true(isinf(logits[id_of("<")]));
+    assert_true(isinf(logits[id_of("<|endoftext|>")]));
+    assert_false(isinf(logits[id_of("h")]));
+    /* healing: "low" (3 bytes, 2 left) gives its mass to "lo" */
+    lf_bodylen_init(&g, v);
+    feed(&g, FILE_OPEN);
+    feed(&g, "5\"><body>hel");
+    for (int i = 0; i < N_TOK; i++)
+        logits[i] = -10;
+    logits[id_of("low")] = 5;
+    logits[id_of("lo")] = 1;
+    logits[id_of("x")] = 2;
+    lf_bodylen_mask(&g, logits, N_TOK);
+    assert_true(isinf(logits[id_of("low")]));
+    assert_float_equal(logits[id_of("lo")], logf(expf(1) + expf(5)), 1e-4);
+    assert_float_equal(logits[id_of("x")], 2, 0);
+    int best = 0;
+    for (int i = 1; i < N_TOK; i++)
+        if (logits[i] > logits[best])
+            best = i;
+    assert_int_equal(best, id_of("lo"));
+    /* after the body, only what starts "</body>" */
+    feed(&g, "lo");
+    for (int i = 0; i < N_TOK; i++)
+        logits[i] = 0;
+    lf_bodylen_mask(&g, logits, N_TOK);
+    int allowed = 0;
+    for (int i = 0; i < N_TOK; i++)
+        allowed += !isinf(logits[i]);
+    assert_int_equal(allowed, 3);   /* "<", "</body>", "</body></file>" */
+    lf_bodylen_feed_token(&g, id_of("</body></file>"));
+    for (int i = 0; i < N_TOK; i++)
+        logits[i] = 0;
+    lf_bodylen_mask(&g, logits, N_TOK);
+    for (int i = 0; i < N_TOK; i++)
+        assert_false(isinf(logits[i]));
+    lf_bodylen_vocab_free(v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_text),
+        cmocka_unit_test(test_entities_and_empty),
+        cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_mask),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
