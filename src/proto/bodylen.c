@@ -342,6 +342,21 @@ void lf_bodylen_mask(void *ctx, float *logits, int n)
     lf_bodylen *g = ctx;
     if (g->mode == OFF)
         return;
+    /* It cuts, never stretches: a model whose first choice ends the body
+     * (or breaks it) before its size has declared a size it does not
+     * write, and filling the rest would make a wrong answer parse. Then
+     * the constraint steps aside and the answer stays as the model has it
+     * (a mount refuses it). */
+    if ((g->mode == TEXT && !g->ent_len) || g->mode == B64) {
+        int top = 0;
+        for (int i = 1; i < n; i++)
+            if (logits[i] > logits[top])
+                top = i;
+        if (!token_allowed(g, top) && heal(g, top) < 0) {
+            g->mode = OFF;
+            return;
+        }
+    }
     int any = -1;
     for (int i = 0; i < n && any < 0; i++)
         if (token_allowed(g, i))

@@ -5,9 +5,12 @@
  *
  * The local backend decodes <W> answers under it (an lf_gen_constraint), so
  * a model that writes the right size cannot end the body at the wrong byte
- * (the commonest mistake of the bundled model on a truncate). The size
- * itself is whatever the model wrote: a wrong size is not corrected, only
- * made consistent. Everything outside bodies is left free.
+ * (the commonest mistake of the bundled model on a truncate). It only
+ * cuts: where the model's first choice would end the body early (or break
+ * it), the size it wrote is not the body it means, and the constraint
+ * steps aside for the rest of the answer rather than pad the body. The
+ * size itself is whatever the model wrote. Everything outside bodies is
+ * left free.
  *
  * It follows the answer's bytes as they are generated (no lookahead), with
  * the tokens given as their byte strings. Pure; one lf_bodylen per answer.
@@ -54,8 +57,11 @@ bool lf_bodylen_allows(const lf_bodylen *g, const char *p, size_t n);
  * turn it off for the rest of the answer (it then allows everything). */
 void lf_bodylen_feed(lf_bodylen *g, const char *p, size_t n);
 /* lf_gen_constraint hooks: mask sets logits[i] = -INFINITY for each token i
- * < n that may not come next (when none may, it changes nothing and turns
- * the constraint off); feed takes token tok's text. ctx is an lf_bodylen. */
+ * < n that may not come next, and gives a token that runs past the body's
+ * end the probability of its longest prefix that fits; it changes nothing
+ * and turns the constraint off when no token may come next, or when the
+ * largest logit is a token that would end or break the body early. feed
+ * takes token tok's text. ctx is an lf_bodylen. */
 void lf_bodylen_mask(void *ctx, float *logits, int n);
 void lf_bodylen_feed_token(void *ctx, int32_t tok);
 

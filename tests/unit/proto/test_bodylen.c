@@ -1,6 +1,7 @@
 /* test_bodylen.c: the body-length constraint of state answers: what may
  * come next inside text and base64 bodies, around entities and tags, and
- * the token mask with its healing of tokens that run past a body's end. */
+ * the token mask with its healing of tokens that run past a body's end,
+ * and its stepping aside when the model means to end a body early. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -207,6 +208,18 @@ static void test_mask(void **st)
     lf_bodylen_mask(&g, logits, N_TOK);
     for (int i = 0; i < N_TOK; i++)
         assert_false(isinf(logits[i]));
+    /* a model that wants to end the body early is left alone: no padding */
+    lf_bodylen_init(&g, v);
+    feed(&g, FILE_OPEN);
+    feed(&g, "5\"><body>hel");
+    for (int i = 0; i < N_TOK; i++)
+        logits[i] = -10;
+    logits[id_of("</body>")] = 3;
+    logits[id_of("l")] = 1;
+    lf_bodylen_mask(&g, logits, N_TOK);
+    assert_float_equal(logits[id_of("</body>")], 3, 0);
+    assert_float_equal(logits[id_of("x")], -10, 0);
+    assert_true(ok(&g, "</body>"));   /* off for the rest of the answer */
     lf_bodylen_vocab_free(v);
 }
 
