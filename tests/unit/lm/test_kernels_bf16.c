@@ -20,6 +20,7 @@
 
 #include "lm/kernels.h"
 #include "lm/quant.h"
+#include "../under_valgrind.h"
 
 static uint64_t rng = 7;
 static uint32_t next32(void)
@@ -263,9 +264,17 @@ static void cand_matmul(const lf_wmat *w, const uint16_t *xb, size_t ldxb, float
 static void test_selftest(void **st)
 {
     (void)st;
-    for (int k = 0; k < n_tables; k++)
+    for (int k = 0; k < n_tables; k++) {
+        /* valgrind does not model the MXCSR modes the emulations set: under
+         * it only the plain C reference can pass the denormal cases */
+        if (UNDER_VALGRIND() && tables[k] != lf_kern_ref()) {
+            fprintf(stderr, "note: under valgrind (no MXCSR FTZ/DAZ): %s's self-test not checked\n",
+                    tables[k]->name);
+            continue;
+        }
         if (!lf_kern_bf16_selftest(tables[k]->matmul_bf16))
             fail_msg("%s: fails the self-test", tables[k]->name);
+    }
     const lf_kern *hw = lf_kern_avx512_bf16();
     if (hw) /* the hardware is used exactly when it passes */
         assert_int_equal(lf_kern_avx512() == hw, lf_kern_bf16_selftest(hw->matmul_bf16));
