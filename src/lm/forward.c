@@ -54,8 +54,10 @@ struct lf_ctx {
     lf_attn_fn attn;      /* the batched attention matching k (attn.h) */
     int att_nq;           /* queries per attention work item (a multiple of the group) */
     float *scores;        /* [nth, att_nq, n_kpos] attention weights per worker */
-    uint16_t *xb;         /* bf16_act: [3][B, xb_ld] rounded inputs of one dispatch */
-    size_t xb_ld;         /* LF_BF16X_LEN of the widest matrix input */
+    uint8_t *xc;          /* [3][B, xc_ld bytes] the converted inputs of one dispatch
+                             (convert_inputs) */
+    size_t xc_ld;         /* bytes of the widest matrix input, converted either way
+                             (a slot holds max_batch rows of it) */
 };
 
 /* Below this many tokens the per-token steps (norms, RoPE, cache stores,
@@ -85,10 +87,8 @@ typedef struct mm_job {
     const lf_kern *k;
     int T, n;
     mm_spec s[3];
-    const uint8_t *xq[3]; /* Q8_0 weights: x quantised (quant.h's Q8X), or NULL */
-    size_t ldq[3];
-    const uint16_t *xb[3]; /* BF16 weights with bf16_act: x rounded to bf16, or NULL */
-    size_t ldb[3];
+    const uint8_t *xc[3]; /* x converted (convert_inputs), or NULL: fp32 products */
+    size_t ldc[3];        /* bytes per converted row */
 } mm_job;
 
 static void mm_worker(void *arg, int ith, int nth)
@@ -99,137 +99,95 @@ static void mm_worker(void *arg, int ith, int nth)
         lf_pool_split(j->s[i].w->n_out, ith, nth, 16, &a, &b);
         if (a >= b)
             continue;
-        if (j->xq[i])
-            j->k->matmul_q8(j->s[i].w, j->xq[i], j->ldq[i], j->s[i].y, j->s[i].ldy, j->T, a, b);
-        else if (j->xb[i])
-            j->k->matmul_bf16(j->s[i].w, j->xb[i], j->ldb[i], j->s[i].y, j->s[i].ldy, j->T, a, b);
+        if (j->xc[i] && j->s[i].w->type == LF_GGML_Q8_0)
+            j->k->matmul_q8(j->s[i].w, j->xc[i], j->ldc[i], j->s[i].y, j->s[i].ldy, j->T, a, b);
+        else if (j->xc[i])
+            j->k->matmul_bf16(j->s[i].w, (const uint16_t *)(const void *)j->xc[i],
+                              j->ldc[i] / sizeof(uint16_t), j->s[i].y, j->s[i].ldy, j->T, a, b);
         else
             j->k->matmul(j->s[i].w, j->s[i].x, j->s[i].ldx, j->s[i].y, j->s[i].ldy, j->T, a, b);
     }
 }
 
-/* Quantising the inputs of Q8_0 products: token rows split among workers. */
-typedef struct qz_job {
+/* Products that take their input converted: Q8_0 weights int8 activations
+ * (quant.h's Q8X), BF16 weights with bf16_act bf16 ones. */
+static bool converts(const lf_ctx *c, const lf_wmat *w)
+{
+    return w->type == LF_GGML_Q8_0 || (c->bf16_act && w->type == LF_GGML_BF16);
+}
+
+/* Converting the inputs of one dispatch: token rows split among workers. */
+typedef struct cv_job {
     const lf_kern *k;
     int T, n;
+    bool q8[3];           /* quantise (Q8_0), else round to bf16 */
     const float *x[3];
-    size_t ldx[3], ldq[3];
+    size_t ldx[3];
     int64_t n_in[3];
     uint8_t *dst[3];
-} qz_job;
+    size_t ldd[3];        /* bytes per converted row */
+} cv_job;
 
-static void qz_worker(void *arg, int ith, int nth)
+static void cv_worker(void *arg, int ith, int nth)
 {
-    qz_job *q = arg;
+    cv_job *q = arg;
     int64_t a, b;
     lf_pool_split(q->T, ith, nth, 1, &a, &b);
     for (int i = 0; i < q->n; i++)
-        for (int64_t t = a; t < b; t++)
-            q->k->quantize_q8x(q->x[i] + (size_t)t * q->ldx[i], q->n_in[i],
-                               q->dst[i] + (size_t)t * q->ldq[i]);
+        for (int64_t t = a; t < b; t++) {
+            const float *x = q->x[i] + (size_t)t * q->ldx[i];
+            uint8_t *d = q->dst[i] + (size_t)t * q->ldd[i];
+            if (q->q8[i])
+                q->k->quantize_q8x(x, q->n_in[i], d);
+            else
+                q->k->round_bf16(x, q->n_in[i], (uint16_t *)(void *)d);
+        }
 }
 
-/* Rounding the inputs of BF16 products to bf16 (bf16_act): token rows
- * split among workers. */
-typedef struct bz_job {
-    const lf_kern *k;
-    int T, n;
-    const float *x[3];
-    size_t ldx[3], ldb;
-    int64_t n_in[3];
-    uint16_t *dst[3];
-} bz_job;
-
-static void bz_worker(void *arg, int ith, int nth)
+/* Each distinct input that products of the dispatch take converted (the
+ * same x, stride, width and conversion) is converted once, into c->xc,
+ * before the products start (on the pool when the batch is large). */
+static void convert_inputs(lf_ctx *c, int T, int n, const mm_spec *s, mm_job *j)
 {
-    bz_job *q = arg;
-    int64_t a, b;
-    lf_pool_split(q->T, ith, nth, 1, &a, &b);
-    for (int i = 0; i < q->n; i++)
-        for (int64_t t = a; t < b; t++)
-            q->k->round_bf16(q->x[i] + (size_t)t * q->ldx[i], q->n_in[i],
-                             q->dst[i] + (size_t)t * q->ldb);
-}
-
-/* With bf16_act, each distinct input of BF16 products in the dispatch is
- * rounded to bf16 once, into c->xb, and those products take it. */
-static void round_inputs(lf_ctx *c, int T, int n, const mm_spec *s, mm_job *j)
-{
-    bz_job q = {.k = c->k, .T = T, .ldb = c->xb_ld};
+    cv_job q = {.k = c->k, .T = T};
+    size_t bytes = 0;
     for (int i = 0; i < n; i++) {
-        if (s[i].w->type != LF_GGML_BF16)
+        if (!converts(c, s[i].w))
             continue;
-        j->ldb[i] = c->xb_ld;
-        for (int p = 0; p < i && !j->xb[i]; p++)
-            if (j->xb[p] && s[p].x == s[i].x && s[p].ldx == s[i].ldx &&
-                s[p].w->n_in == s[i].w->n_in)
-                j->xb[i] = j->xb[p];
-        if (j->xb[i])
+        bool q8 = s[i].w->type == LF_GGML_Q8_0;
+        int64_t n_in = s[i].w->n_in;
+        /* rows packed tight: fewer cache lines for the tiles to stream */
+        j->ldc[i] = q8 ? lf_q8x_row_bytes(n_in) : LF_BF16X_LEN(n_in) * sizeof(uint16_t);
+        for (int p = 0; p < i && !j->xc[i]; p++)
+            if (j->xc[p] && (s[p].w->type == LF_GGML_Q8_0) == q8 && s[p].x == s[i].x &&
+                s[p].ldx == s[i].ldx && s[p].w->n_in == s[i].w->n_in)
+                j->xc[i] = j->xc[p];
+        if (j->xc[i])
             continue;
-        uint16_t *dst = c->xb + (size_t)q.n * c->max_batch * c->xb_ld;
-        j->xb[i] = dst;
+        uint8_t *dst = c->xc + (size_t)q.n * c->max_batch * c->xc_ld;
+        j->xc[i] = dst;
+        q.q8[q.n] = q8;
         q.x[q.n] = s[i].x;
         q.ldx[q.n] = s[i].ldx;
-        q.n_in[q.n] = s[i].w->n_in;
+        q.n_in[q.n] = n_in;
+        q.ldd[q.n] = j->ldc[i];
         q.dst[q.n++] = dst;
+        bytes += (size_t)T * j->ldc[i];
     }
     if (!q.n)
         return;
-    if ((size_t)T * c->xb_ld >= 64 * 1024 && lf_pool_size(c->pool) > 1)
-        lf_pool_run(c->pool, bz_worker, &q);
+    if (bytes >= 64 * 1024 && lf_pool_size(c->pool) > 1)
+        lf_pool_run(c->pool, cv_worker, &q);
     else
-        bz_worker(&q, 0, 1);
+        cv_worker(&q, 0, 1);
 }
 
-/* Q8_0 weights take int8 activations: each distinct input of the dispatch
- * is quantised once, here, before the products start (on the pool when the
- * batch is large; without memory for a buffer, k->matmul quantises per
- * worker: the same bits). */
 static void matmul(lf_ctx *c, int T, int n, const mm_spec *s)
 {
     mm_job j = {.k = c->k, .T = T, .n = n};
     memcpy(j.s, s, (size_t)n * sizeof *s);
-    if (c->bf16_act)
-        round_inputs(c, T, n, s, &j);
-    size_t off[3] = {0}, need = 0;
-    int src[3];
-    for (int i = 0; i < n; i++) {
-        src[i] = -1;
-        if (s[i].w->type != LF_GGML_Q8_0)
-            continue;
-        for (int p = 0; p < i && src[i] < 0; p++)
-            if (src[p] == p && s[p].x == s[i].x && s[p].ldx == s[i].ldx &&
-                s[p].w->n_in == s[i].w->n_in)
-                src[i] = p;
-        j.ldq[i] = lf_q8x_row_bytes(s[i].w->n_in);
-        if (src[i] < 0) {
-            src[i] = i;
-            off[i] = need;
-            need += (size_t)T * j.ldq[i];
-        }
-    }
-    uint8_t *buf = need ? malloc(need) : NULL;
-    if (buf) {
-        qz_job q = {.k = c->k, .T = T};
-        for (int i = 0; i < n; i++) {
-            if (src[i] < 0)
-                continue;
-            j.xq[i] = buf + off[src[i]];
-            if (src[i] == i) {
-                q.x[q.n] = s[i].x;
-                q.ldx[q.n] = s[i].ldx;
-                q.ldq[q.n] = j.ldq[i];
-                q.n_in[q.n] = s[i].w->n_in;
-                q.dst[q.n++] = buf + off[i];
-            }
-        }
-        if (need >= 64 * 1024 && lf_pool_size(c->pool) > 1)
-            lf_pool_run(c->pool, qz_worker, &q);
-        else
-            qz_worker(&q, 0, 1);
-    }
+    convert_inputs(c, T, n, s, &j);
     lf_pool_run(c->pool, mm_worker, &j);
-    free(buf);
 }
 
 /* --- per-token steps, split by tokens when the batch is large enough. */
@@ -547,15 +505,17 @@ int lf_ctx_new(const lf_model *m, const lf_ctx_opts *o, lf_ctx **out, lf_err *er
     c->att_nq = grp >= 8 ? (grp < LF_ATTN_MAXQ ? grp : LF_ATTN_MAXQ) : 8 / grp * grp;
     c->scores = malloc((size_t)lf_pool_size(c->pool) * c->att_nq * c->n_kpos * sizeof(float));
     c->inv_freq = malloc((size_t)(cf->head_dim / 2 + 1) * sizeof(float));
-    if (c->bf16_act) { /* widest product input: dim, n_head * hv or n_ff */
+    { /* the widest product input (dim, n_head * hv or n_ff), as int8 or bf16 */
         size_t win = hdim > (size_t)cf->n_ff ? hdim : (size_t)cf->n_ff;
-        c->xb_ld = LF_BF16X_LEN(win);
-        c->xb = malloc(3 * B * c->xb_ld * sizeof *c->xb);
+        size_t q8 = lf_q8x_row_bytes((int64_t)(win + 31) / 32 * 32);
+        size_t bf = LF_BF16X_LEN(win) * sizeof(uint16_t);
+        c->xc_ld = ((q8 > bf ? q8 : bf) + 63) / 64 * 64;
+        c->xc = malloc(3 * B * c->xc_ld);   /* pages touched only when used */
     }
     for (int i = 0; c->inv_freq && i < cf->head_dim / 2; i++)
         c->inv_freq[i] = 1.0f / powf(cf->rope_theta, (float)(2 * i) / (float)cf->head_dim);
     if (!c->tokens || !c->kc || !c->vc || !c->x || !c->h || !c->q || !c->kk || !c->vv || !c->o ||
-        !c->f1 || !c->f2 || !c->rope || !c->scores || !c->inv_freq || (c->bf16_act && !c->xb)) {
+        !c->f1 || !c->f2 || !c->rope || !c->scores || !c->inv_freq || !c->xc) {
         rc = lf_err_set(err, ENOMEM, "ctx: out of memory for a context of %d positions", c->n_ctx);
         goto fail;
     }
@@ -586,7 +546,7 @@ void lf_ctx_free(lf_ctx *c)
     free(c->rope);
     free(c->scores);
     free(c->inv_freq);
-    free(c->xb);
+    free(c->xc);
     free(c);
 }
 

@@ -42,6 +42,28 @@
 #define LF_UNROLL(n) LF_PRAGMA_(GCC unroll n)
 #endif
 
+/* The tokens a row block has left after its full tiles of TT (<= 4): one
+ * narrower tile, called through TILE(NT, PF) with both as literals so that
+ * each call inlines with its constants (pf: prefetch the next rows). The
+ * widths a table never needs (NT >= TT) are dead code. Shared by the float
+ * and Q8_0 tiles (kernels_simd.h) and the bf16 ones (kernels_bf16.h). */
+#define LF_TILE_REST(left, TT, pf, TILE)                                                         \
+    do {                                                                                         \
+        if ((left) == 3 && (TT) > 3) {                                                           \
+            if (pf)                                                                              \
+                TILE(3, true);                                                                   \
+            else                                                                                 \
+                TILE(3, false);                                                                  \
+        } else if ((left) == 2 && (TT) > 2) {                                                    \
+            if (pf)                                                                              \
+                TILE(2, true);                                                                   \
+            else                                                                                 \
+                TILE(2, false);                                                                  \
+        } else if ((left) == 1) {                                                                \
+            TILE(1, false);                                                                      \
+        }                                                                                        \
+    } while (0)
+
 /* A weight matrix used in place from the model file: n_out rows of n_in
  * elements each (GGUF ne[0] = n_in, ne[1] = n_out), row o starting at
  * data + o * row_bytes. Q8_0 rows are n_in/32 blocks of {f16 d; int8 q[32]}. */

@@ -115,29 +115,9 @@ BFN(rowblock)(int64_t n, const uint8_t *rows, size_t rb, const uint16_t *x, size
                   false);
     const uint16_t *xt = x + (size_t)t * ldx;
     float *yt = y + (size_t)t * ldy;
-    switch (t1 - t) {
-#if BF_TT > 3
-    case 3:
-        if (pf)
-            BFN(tile)(n, rows, rb, xt, ldx, yt, ldy, NR, 3, true);
-        else
-            BFN(tile)(n, rows, rb, xt, ldx, yt, ldy, NR, 3, false);
-        break;
-#endif
-#if BF_TT > 2
-    case 2:
-        if (pf)
-            BFN(tile)(n, rows, rb, xt, ldx, yt, ldy, NR, 2, true);
-        else
-            BFN(tile)(n, rows, rb, xt, ldx, yt, ldy, NR, 2, false);
-        break;
-#endif
-    case 1:
-        BFN(tile)(n, rows, rb, xt, ldx, yt, ldy, NR, 1, false);
-        break;
-    default:
-        break;
-    }
+#define REST_TILE(NT, PF) BFN(tile)(n, rows, rb, xt, ldx, yt, ldy, NR, NT, PF)
+    LF_TILE_REST(t1 - t, BF_TT, pf, REST_TILE);
+#undef REST_TILE
 }
 
 /* The product itself; runs under FTZ|DAZ (BFN(matmul_bf16)). Loop order as

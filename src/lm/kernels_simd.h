@@ -130,29 +130,9 @@ KFN(rowblock)(lf_ggml_type type, int64_t n, const uint8_t *rows, size_t rb, cons
                   false);
     const float *xt = x + (size_t)t * ldx;
     float *yt = y + (size_t)t * ldy;
-    switch (t1 - t) {
-#if TT > 3
-    case 3:
-        if (pf)
-            KFN(tile)(type, n, rows, rb, xt, ldx, yt, ldy, NR, 3, true);
-        else
-            KFN(tile)(type, n, rows, rb, xt, ldx, yt, ldy, NR, 3, false);
-        break;
-#endif
-#if TT > 2
-    case 2:
-        if (pf)
-            KFN(tile)(type, n, rows, rb, xt, ldx, yt, ldy, NR, 2, true);
-        else
-            KFN(tile)(type, n, rows, rb, xt, ldx, yt, ldy, NR, 2, false);
-        break;
-#endif
-    case 1:
-        KFN(tile)(type, n, rows, rb, xt, ldx, yt, ldy, NR, 1, false);
-        break;
-    default:
-        break;
-    }
+#define REST_TILE(NT, PF) KFN(tile)(type, n, rows, rb, xt, ldx, yt, ldy, NR, NT, PF)
+    LF_TILE_REST(t1 - t, TT, pf, REST_TILE);
+#undef REST_TILE
 }
 
 static inline __attribute__((always_inline)) void
