@@ -26,6 +26,9 @@
 #                        writes, appends and truncates on files with content
 #   EVAL_MODEL (none)    a GGUF to evaluate on the CPU during training;
 #                        "last" = the previous call's export on this machine
+#   FOCAL (0)            --focal: hard-token weighting of the loss (not kept in
+#                        the checkpoint: give it to every call of a run)
+#   CUDA_TEST (0)        1: run the CPU/CUDA agreement test (tests/cuda) first
 #   EVAL_AFTER (0)       1: also evaluate this call's export after training
 #                        (all cores), into $OUT/eval_after.txt
 set -u -o pipefail
@@ -48,6 +51,11 @@ if [ ! -x $B/llmfuse ]; then
         ninja -C $B >$W/ninja.log 2>&1 || { tail -30 $W/setup.log $W/ninja.log; exit 1; }
 fi
 echo "built at ${SECONDS}s"
+if [ "${CUDA_TEST:-0}" = 1 ]; then
+    timeout 180 $B/tests/cuda/test_train_cuda > $OUT/cuda_test.txt 2>&1 ||
+        { tail -40 $OUT/cuda_test.txt; echo "CUDA/CPU agreement test failed"; exit 1; }
+    tail -3 $OUT/cuda_test.txt; echo "tested at ${SECONDS}s"
+fi
 
 # Evaluation of the previous model on the spare cores, in the background.
 # evaluate MODEL NAME CHUNKS: bench/model_eval.sh on the held-out rows, a
@@ -89,8 +97,8 @@ echo "start: ${R[*]:-from scratch}"
 $B/llmfuse train --data "$TRAIN" --val $W/ds_0.val.jsonl --tokenizer "${TOKENIZER:-models/tokenizer.gguf}" \
   --config $CFG --steps "$STEPS" --batch-tokens 65536 --lr "${LR:-2e-3}" --warmup "${WARMUP:-300}" \
   --eval-every 1000 --eval-batches 20 --time-limit $LEFT --ckpt "$CKPT" --dtype bf16 \
-  --device cuda --out $OUT/model.gguf "${R[@]}" 2>&1 | tee $OUT/train.txt |
-  grep -E '^(data|model|eval|stopping|exported|checkpoint)|^step +[0-9]*000 '
+  --device cuda --focal "${FOCAL:-0}" --out $OUT/model.gguf "${R[@]}" 2>&1 | tee $OUT/train.txt |
+  grep -E '^(data|model|loss|eval|stopping|exported|checkpoint)|^step +[0-9]*000 '
 echo "trained at ${SECONDS}s"
 [ -f $OUT/model.gguf ] && cp $OUT/model.gguf $W/last.gguf
 if [ -n "$EVAL_PID" ]; then wait $EVAL_PID; cat $OUT/eval.txt | head -40; fi

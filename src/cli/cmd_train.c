@@ -5,7 +5,7 @@
  *       [--val val.jsonl] [--config layers=4,dim=256,heads=4,kv_heads=2,
  *        head_dim=64,ffn=768,ctx=1024,rope=10000,tied=1]
  *       [--steps N] [--batch-tokens N] [--lr F] [--warmup N] [--wd F]
- *       [--clip F] [--seed N] [--eval-every N] [--eval-batches N]
+ *       [--clip F] [--focal G] [--seed N] [--eval-every N] [--eval-batches N]
  *       [--ckpt FILE] [--ckpt-every N] [--resume FILE] [--init MODEL.gguf]
  *       [--time-limit SEC] [--stop-at N] [--ctx N] [--layers N]
  *       [--dtype f32|f16|bf16] [--device cpu|cuda] [--no-special]
@@ -63,7 +63,7 @@ static void usage(FILE *f)
             "usage: llmfuse train --data TRAIN.jsonl[,MORE.jsonl...] --tokenizer TOK.gguf --out MODEL.gguf\n"
             "  [--val VAL.jsonl] [--config layers=4,dim=256,heads=4,kv_heads=2,head_dim=64,\n"
             "   ffn=768,ctx=1024,rope=10000,eps=1e-6,tied=1] [--steps N] [--batch-tokens N]\n"
-            "  [--lr F] [--warmup N] [--wd F] [--clip F] [--seed N] [--eval-every N]\n"
+            "  [--lr F] [--warmup N] [--wd F] [--clip F] [--focal G] [--seed N] [--eval-every N]\n"
             "  [--eval-batches N] [--ckpt FILE] [--ckpt-every N] [--resume FILE] [--init MODEL.gguf]\n"
             "  [--time-limit SEC] [--stop-at N] [--ctx N] [--layers N (with --init: deepen it)]\n"
             "  [--dtype f32|f16|bf16] [--device cpu|cuda]\n"
@@ -133,6 +133,7 @@ static int parse_args(int argc, char **argv, train_opts *o)
         else if (ARG("--warmup")) o->opt.warmup = atoi(v);
         else if (ARG("--wd")) o->opt.weight_decay = (float)atof(v);
         else if (ARG("--clip")) o->opt.clip = (float)atof(v);
+        else if (ARG("--focal")) o->opt.focal = (float)atof(v);
         else if (ARG("--seed")) o->seed = strtoull(v, NULL, 10);
         else if (ARG("--eval-every")) o->eval_every = atoi(v);
         else if (ARG("--eval-batches")) o->eval_batches = atoi(v);
@@ -155,7 +156,8 @@ static int parse_args(int argc, char **argv, train_opts *o)
     }
     if (!o->data || !o->tok || !o->out || o->steps < 1 || o->batch_tokens < 1 ||
         (strcmp(o->device, "cpu") && strcmp(o->device, "cuda")) || (o->resume && o->init) ||
-        o->ctx < 0 || (o->ctx && o->resume) || o->layers < 0 || (o->layers && !o->init))
+        o->ctx < 0 || (o->ctx && o->resume) || o->layers < 0 || (o->layers && !o->init) ||
+        !(o->opt.focal >= 0 && o->opt.focal <= 8))
         return -1;
     o->opt.total_steps = (int)o->steps;
     if (o->opt.warmup < 1)
@@ -443,6 +445,9 @@ int lf_cmd_train(int argc, char **argv)
            o.cfg.n_layer, o.cfg.dim, o.cfg.n_head, o.cfg.n_kv, o.cfg.head_dim, o.cfg.ffn,
            o.cfg.ctx, o.cfg.vocab, o.cfg.tied, off.n, lf_tbatcher_count(bt), max_tokens, max_T,
            o.device);
+    if (o.opt.focal > 0)
+        printf("loss: focal-weighted, (1 - p_target)^%g per position (the logged loss is the "
+               "plain mean)\n", (double)o.opt.focal);
     fflush(stdout);
 
     double tstart = now(), tlog = tstart, flops = 0;

@@ -344,7 +344,7 @@ double lf_tref_forward(lf_tref *r, const float *p, const int32_t *tok, const int
 const double *lf_tref_logits(const lf_tref *r) { return r->logits; }
 const double *lf_tref_grads(const lf_tref *r) { return r->grads; }
 
-void lf_tref_backward(lf_tref *r, const float *p)
+void lf_tref_backward(lf_tref *r, const float *p, float focal)
 {
     const lf_tcfg *c = &r->c;
     const lf_toffs *o = &r->o;
@@ -355,14 +355,20 @@ void lf_tref_backward(lf_tref *r, const float *p)
     double *G = r->grads;
     memset(G, 0, o->n * sizeof(double));
 
-    /* cross-entropy: dlogits = (softmax - onehot) / n_tgt on counted rows */
-    double inv = r->n_tgt ? 1.0 / r->n_tgt : 0.0;
+    /* cross-entropy: dlogits = w_n (softmax - onehot) / sum w on counted
+     * rows; w_n = 1 (plain mean) or (1 - p_target)^focal */
+    double wsum = 0;
+    for (size_t n = 0; n < N; n++)
+        if (r->tgt[n] >= 0)
+            wsum += focal > 0 ? pow(fmax(1.0 - r->probs[n * V + r->tgt[n]], 0.0), focal) : 1.0;
     for (size_t n = 0; n < N; n++) {
         double *d = r->dlog + n * V;
         if (r->tgt[n] < 0) {
             memset(d, 0, V * sizeof(double));
             continue;
         }
+        double w = focal > 0 ? pow(fmax(1.0 - r->probs[n * V + r->tgt[n]], 0.0), focal) : 1.0;
+        double inv = wsum > 0 ? w / wsum : 0.0;
         for (size_t v = 0; v < V; v++)
             d[v] = r->probs[n * V + v] * inv;
         d[r->tgt[n]] -= inv;
@@ -460,7 +466,7 @@ double lf_tref_step(lf_tref *r, const lf_topt *o, long step, float *p, float *m,
                     int B, int T, double *gnorm)
 {
     double loss = lf_tref_forward(r, p, tok, tgt, B, T, NULL, NULL);
-    lf_tref_backward(r, p);
+    lf_tref_backward(r, p, o->focal);
     double ss = 0;
     for (size_t i = 0; i < r->o.n; i++) {
         r->gradf[i] = (float)r->grads[i];

@@ -31,11 +31,13 @@ double lf_tref_forward(lf_tref *r, const float *p, const int32_t *tok, const int
 /* Logits of the last forward, [B*T][V] (owned by r). */
 const double *lf_tref_logits(const lf_tref *r);
 /* Backward of the last forward at the same parameters p: fills the gradient
- * of the mean loss, lf_tref_grads() ([n_params] doubles, owned by r). */
-void lf_tref_backward(lf_tref *r, const float *p);
+ * of the mean loss (focal 0), or of the focal-weighted mean (lf_topt.focal:
+ * weights (1 - p_target)^focal, held constant), lf_tref_grads()
+ * ([n_params] doubles, owned by r). */
+void lf_tref_backward(lf_tref *r, const float *p, float focal);
 const double *lf_tref_grads(const lf_tref *r);
 
-/* One training step at 0-based step number: forward, backward, gradient
+/* One training step at 0-based step number: forward, backward (o->focal), gradient
  * norm, clipping, AdamW with lf_topt_lr(o, step). Updates p, m, v in place.
  * Returns the loss; *gnorm (may be NULL) gets the norm before clipping. */
 double lf_tref_step(lf_tref *r, const lf_topt *o, long step, float *p, float *m, float *v,

@@ -112,6 +112,14 @@ typedef struct lf_topt {
     float lr, min_lr_ratio;   /* peak lr; cosine decays to lr*min_lr_ratio */
     int warmup, total_steps;
     float beta1, beta2, adam_eps, weight_decay, clip;  /* clip <= 0: off */
+    /* Hard-token weighting (focal, >= 0; 0: the plain mean loss). With
+     * focal = g each counted position n gets the weight w_n = (1 - p_n)^g,
+     * p_n the model's probability of its target, held constant (no gradient
+     * flows through it), and the gradient is that of sum_n w_n nll_n /
+     * sum_n w_n: positions the model already predicts surely weigh little,
+     * the few it is unsure of (where an answer departs from a copy) much.
+     * The reported loss stays the plain mean, comparable across runs. */
+    float focal;
 } lf_topt;
 void lf_topt_default(lf_topt *o);
 /* Learning rate at 0-based step: linear warmup over warmup steps

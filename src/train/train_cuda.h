@@ -62,7 +62,7 @@ typedef struct lf_tcuda_api {
                 long *, lf_err *);
     int (*get)(lf_tcuda *, float *, float *, float *, float *, lf_err *);
 } lf_tcuda_api;
-#define LF_TCUDA_ABI 1
+#define LF_TCUDA_ABI 2
 const lf_tcuda_api *lf_tcuda_api_get(void);
 
 #ifdef __cplusplus

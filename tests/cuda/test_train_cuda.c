@@ -45,7 +45,7 @@ static double urand(void)
     return (rs >> 11) * (1.0 / 9007199254740992.0);
 }
 
-static void one_config(const lf_tcfg *c, int B, int T, int steps, const char *attn)
+static void one_config(const lf_tcfg *c, int B, int T, int steps, const char *attn, float focal)
 {
     rs = 99;   /* the same weights and batch for every attention path */
     setenv("LF_TRAIN_ATTN", attn, 1);
@@ -74,9 +74,10 @@ static void one_config(const lf_tcfg *c, int B, int T, int steps, const char *at
     opt.lr = 1e-3f;
     opt.warmup = 1;
     opt.total_steps = 100;
+    opt.focal = focal;
     printf("config: L=%d D=%d H=%d KV=%d hd=%d F=%d V=%d tied=%d, batch %dx%d, %zu params, "
-           "attention %s\n", c->n_layer, c->dim, c->n_head, c->n_kv, c->head_dim, c->ffn, c->vocab,
-           c->tied, B, T, n, attn);
+           "attention %s, focal %g\n", c->n_layer, c->dim, c->n_head, c->n_kv, c->head_dim,
+           c->ffn, c->vocab, c->tied, B, T, n, attn, (double)focal);
 
     /* CPU: loss and gradients, then one step */
     lf_tref *r;
@@ -87,8 +88,25 @@ static void one_config(const lf_tcfg *c, int B, int T, int steps, const char *at
         return;
     }
     long cnt, correct;
+    if (focal > 0) {
+        /* weights that differ: a sharper output and every other target the
+         * model's own argmax (p near 1, weight near 0) */
+        size_t out = c->tied ? o.emb : o.out;
+        for (size_t i = 0; i < (size_t)c->vocab * c->dim; i++)
+            p0[out + i] *= 40.0f;
+        lf_tref_forward(r, p0, tok, tgt, B, T, NULL, NULL);
+        const double *lg = lf_tref_logits(r);
+        for (size_t i = 0; i < N; i += 2)
+            if (tgt[i] >= 0) {
+                int a = 0;
+                for (int v = 1; v < c->vocab; v++)
+                    if (lg[i * c->vocab + v] > lg[i * c->vocab + a])
+                        a = v;
+                tgt[i] = a;
+            }
+    }
     double lc = lf_tref_forward(r, p0, tok, tgt, B, T, &cnt, &correct);
-    lf_tref_backward(r, p0);
+    lf_tref_backward(r, p0, opt.focal);
     double *gc = malloc(n * sizeof(double));
     memcpy(gc, lf_tref_grads(r), n * sizeof(double));
     memcpy(pc, p0, n * 4);
@@ -218,17 +236,19 @@ int main(void)
                  .ctx = 64, .vocab = 97, .rope_base = 10000.0f, .eps = 1e-6f, .tied = 0};
     static const char *const paths[] = {"flash", "cublas"};
     for (int k = 0; k < 2; k++)
-        one_config(&a, 4, 32, 20, paths[k]);
+        one_config(&a, 4, 32, 20, paths[k], 0.0f);
+    for (int k = 0; k < 2; k++)   /* focal-weighted loss */
+        one_config(&a, 4, 32, 20, paths[k], 2.0f);
     lf_tcfg b = {.n_layer = 2, .dim = 128, .n_head = 2, .n_kv = 2, .head_dim = 64, .ffn = 256,
                  .ctx = 64, .vocab = 300, .rope_base = 1e6f, .eps = 1e-6f, .tied = 1};
     for (int k = 0; k < 2; k++)
-        one_config(&b, 3, 48, 20, paths[k]);
+        one_config(&b, 3, 48, 20, paths[k], 0.0f);
     /* long rows: 18 tiles of 64 for the fused kernels (the last partial),
      * 3 causal query blocks of 512, 512 and 76 rows for cuBLAS */
     lf_tcfg l = {.n_layer = 1, .dim = 64, .n_head = 2, .n_kv = 1, .head_dim = 32, .ffn = 96,
                  .ctx = 1100, .vocab = 50, .rope_base = 10000.0f, .eps = 1e-6f, .tied = 1};
     for (int k = 0; k < 2; k++)
-        one_config(&l, 2, 1100, 5, paths[k]);
+        one_config(&l, 2, 1100, 5, paths[k], 0.0f);
     printf(failures ? "%d check(s) FAILED\n" : "all checks passed\n", failures);
     return failures ? 1 : 0;
 }

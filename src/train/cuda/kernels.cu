@@ -376,7 +376,7 @@ void lf_k_swiglu_bwd(cudaStream_t s, bf16 *dgu, const float *dh, const float *gu
 
 /* One block of 256 threads per row. */
 __global__ void k_xent(bf16 *dlog, const float *logits, const int32_t *tgt, lf_kacc *acc, int N,
-                       int V, float inv_n)
+                       int V, float inv_n, float focal, float *rowv)
 {
     __shared__ float sm[32];
     __shared__ int si[32];
@@ -441,16 +441,40 @@ __global__ void k_xent(bf16 *dlog, const float *logits, const int32_t *tgt, lf_k
         if (arg == t)
             atomicAdd(&acc->correct, 1ull);
     }
+    if (dlog && focal > 0) {   /* weights now, gradients once wsum is complete */
+        if (tid == 0) {
+            float w = powf(fmaxf(-expm1f(lg[t] - lse), 0.0f), focal);
+            rowv[2 * (size_t)n] = lse;
+            rowv[2 * (size_t)n + 1] = w;
+            atomicAdd(&acc->wsum, (double)w);
+        }
+        return;
+    }
     if (dlog)
         for (int v = tid; v < V; v += blockDim.x)
             dlog[(size_t)n * V + v] =
                 __float2bfloat16((expf(lg[v] - lse) - (v == t ? 1.0f : 0.0f)) * inv_n);
 }
 
-void lf_k_xent(cudaStream_t s, bf16 *dlog, const float *logits, const int32_t *tgt,
-               lf_kacc *acc, int N, int V, float inv_n)
+/* The focal rows' gradients: (softmax - onehot) * w_n / wsum. */
+__global__ void k_xent_weighted(bf16 *dlog, const float *logits, const int32_t *tgt,
+                                const float *rowv, const lf_kacc *acc, int V)
 {
-    k_xent<<<N, 256, 0, s>>>(dlog, logits, tgt, acc, N, V, inv_n);
+    int n = blockIdx.x, t = tgt[n];
+    if (t < 0)
+        return;
+    const float *lg = logits + (size_t)n * V;
+    float lse = rowv[2 * (size_t)n], k = acc->wsum > 0 ? (float)(rowv[2 * (size_t)n + 1] / acc->wsum) : 0.0f;
+    for (int v = threadIdx.x; v < V; v += blockDim.x)
+        dlog[(size_t)n * V + v] = __float2bfloat16((expf(lg[v] - lse) - (v == t ? 1.0f : 0.0f)) * k);
+}
+
+void lf_k_xent(cudaStream_t s, bf16 *dlog, const float *logits, const int32_t *tgt,
+               lf_kacc *acc, int N, int V, float inv_n, float focal, float *rowv)
+{
+    k_xent<<<N, 256, 0, s>>>(dlog, logits, tgt, acc, N, V, inv_n, focal, rowv);
+    if (dlog && focal > 0)
+        k_xent_weighted<<<N, 256, 0, s>>>(dlog, logits, tgt, rowv, acc, V);
 }
 
 __global__ void k_sumsq(lf_kacc *acc, const float *g, size_t n)

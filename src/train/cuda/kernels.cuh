@@ -12,7 +12,7 @@
 typedef __nv_bfloat16 bf16;
 
 /* Accumulators of one forward (loss sum, counted targets, right argmax). */
-typedef struct lf_kacc { double loss, sumsq; unsigned long long n_tgt, correct; } lf_kacc;
+typedef struct lf_kacc { double loss, sumsq, wsum; unsigned long long n_tgt, correct; } lf_kacc;
 
 /* x[n][:] = emb[tok[n]][:]                x [N][D] */
 void lf_k_embed(cudaStream_t s, float *x, const float *emb, const int32_t *tok, int N, int D);
@@ -51,9 +51,13 @@ void lf_k_attn_dsum(cudaStream_t s, float *D, const bf16 *dO, const bf16 *o, int
 void lf_k_swiglu(cudaStream_t s, bf16 *h, const float *gu, int N, int F);
 void lf_k_swiglu_bwd(cudaStream_t s, bf16 *dgu, const float *dh, const float *gu, int N, int F);
 /* Cross-entropy over logits [N][V]: adds to acc; with dlog, writes
- * (softmax - onehot) * inv_n (zero rows where tgt < 0). */
+ * (softmax - onehot) * inv_n (zero rows where tgt < 0). With focal > 0
+ * (train.h lf_topt.focal) the rows are weighted instead: w_n = (1 -
+ * p_target)^focal, written with each row's log-sum-exp to rowv [N][2] and
+ * summed into acc->wsum, and dlog = (softmax - onehot) * w_n / wsum
+ * (a second kernel, once the sum is complete; inv_n unused). */
 void lf_k_xent(cudaStream_t s, bf16 *dlog, const float *logits, const int32_t *tgt,
-               lf_kacc *acc, int N, int V, float inv_n);
+               lf_kacc *acc, int N, int V, float inv_n, float focal, float *rowv);
 /* acc->sumsq += sum g^2 */
 void lf_k_sumsq(cudaStream_t s, lf_kacc *acc, const float *g, size_t n);
 /* AdamW (train.h lf_adamw_step) with the clip factor from acc->sumsq. */

@@ -60,6 +60,7 @@ struct lf_tcuda {
     bf16 *dgu;              /* [N][2F] */
     float *Dsum;            /* [B*H][T] rowsum(dO * o): the softmax backward's row sums */
     lf_kacc *acc;           /* device accumulators */
+    float *rowv;            /* [N][2] log-sum-exp and weight of each row (focal loss) */
     int tab_B, tab_T;       /* shape the tables were built for */
 };
 
@@ -159,7 +160,7 @@ void lf_tcuda_free(lf_tcuda *t)
     free(t->L);
     void *ps[] = {t->p, t->g, t->m, t->v, t->ph, t->mask, t->cosb, t->sinb, t->tok, t->tgt,
                   t->xL, t->rstdf, t->xf, t->logits, t->dlog, t->S, t->dS, t->tmp, t->dres,
-                  t->dres_h, t->dO, t->dq, t->dkh, t->dvh, t->dqkv, t->dgu, t->Dsum, t->acc};
+                  t->dres_h, t->dO, t->dq, t->dkh, t->dvh, t->dqkv, t->dgu, t->Dsum, t->acc, t->rowv};
     for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
         cudaFree(ps[i]);
     if (t->blas)
@@ -223,7 +224,7 @@ int lf_tcuda_new(const lf_tcfg *c, const lf_topt *o, int max_tokens, int max_T,
     A(t->tmp, N * big * 4); A(t->dres, N * D * 4); A(t->dres_h, N * D * 2); A(t->dO, N * Q * 2);
     A(t->dq, N * Q * 4); A(t->dkh, N * Q * 4); A(t->dvh, N * Q * 4);
     A(t->dqkv, N * (Q + 2 * K) * 2); A(t->dgu, N * 2 * F * 2); A(t->Dsum, N * H * 4);
-    A(t->acc, sizeof(lf_kacc));
+    A(t->acc, sizeof(lf_kacc)); A(t->rowv, N * 8);
 #undef A
     if (rc) {
         lf_tcuda_free(t);
@@ -344,7 +345,7 @@ static int forward(lf_tcuda *t, int B, int T, int train, float inv_n, lf_err *er
             lf_k_rmsnorm(s, t->xL, a->xm, t->tmp, t->p + o->out_norm, t->xf, t->rstdf, N, D, eps);
     }
     CB(gemm(t, 0, 1, N, V, D, t->xf, D, t->ph + o->out, D, t->logits, 0, V, 1, 0), "logits");
-    lf_k_xent(s, train ? t->dlog : NULL, t->logits, t->tgt, t->acc, N, V, inv_n);
+    lf_k_xent(s, train ? t->dlog : NULL, t->logits, t->tgt, t->acc, N, V, inv_n, t->o.focal, t->rowv);
     CK(cudaGetLastError(), "forward kernels");
     return 0;
 }

@@ -65,7 +65,7 @@ static void gradcheck(const lf_tcfg *c)
     assert_int_equal(lf_tref_new(c, B * T, T, &r, NULL), 0);
     double loss = lf_tref_forward(r, p, tok, tgt, B, T, NULL, NULL);
     assert_true(loss > 0 && isfinite(loss));
-    lf_tref_backward(r, p);
+    lf_tref_backward(r, p, 0.0f);
     double *g = malloc(n * sizeof(double));
     memcpy(g, lf_tref_grads(r), n * sizeof(double));
     double num = 0, den = 0, worst = 0;
@@ -103,6 +103,92 @@ static void test_gradcheck(void **state)
     t.tied = 1;
     t.n_kv = 4;   /* plain multi-head attention too */
     gradcheck(&t);
+}
+
+/* Focal weighting (lf_topt.focal): the gradient is sum_i w_i g_i / sum_i w_i
+ * with g_i the gradient of target i's loss alone and w_i = (1 - p_i)^focal;
+ * focal 0 is the plain mean bit for bit. Half the targets are the model's
+ * own argmax (sharpened output) so the weights spread from ~0 to ~1. */
+static void test_focal(void **state)
+{
+    (void)state;
+    size_t n;
+    float *p = rand_params(&tiny, &n);
+    lf_toffs o;
+    lf_tcfg_offsets(&tiny, &o);
+    for (size_t i = 0; i < (size_t)tiny.vocab * tiny.dim; i++)
+        p[o.out + i] *= 6.0f;
+    enum { B = 2, T = 6, N = B * T };
+    int V = tiny.vocab;
+    int32_t tok[N], tgt[N], one[N];
+    for (int i = 0; i < N; i++) {
+        tok[i] = (int32_t)(urand() * V);
+        tgt[i] = (i % T) < 1 ? -1 : (int32_t)(urand() * V);
+    }
+    lf_tref *r;
+    assert_int_equal(lf_tref_new(&tiny, N, T, &r, NULL), 0);
+    lf_tref_forward(r, p, tok, tgt, B, T, NULL, NULL);
+    const double *lg = lf_tref_logits(r);
+    for (int i = 0; i < N; i += 2)   /* every other target: the argmax */
+        if (tgt[i] >= 0) {
+            int a = 0;
+            for (int v = 1; v < V; v++)
+                if (lg[(size_t)i * V + v] > lg[(size_t)i * V + a])
+                    a = v;
+            tgt[i] = a;
+        }
+    const float focal = 2.0f;
+    double w[N], wsum = 0, wmin = 1, wmax = 0;
+    lf_tref_forward(r, p, tok, tgt, B, T, NULL, NULL);
+    for (int i = 0; i < N; i++) {
+        w[i] = 0;
+        if (tgt[i] < 0)
+            continue;
+        double mx = lg[(size_t)i * V], z = 0;
+        for (int v = 1; v < V; v++)
+            mx = fmax(mx, lg[(size_t)i * V + v]);
+        for (int v = 0; v < V; v++)
+            z += exp(lg[(size_t)i * V + v] - mx);
+        w[i] = pow(1.0 - exp(lg[(size_t)i * V + tgt[i]] - mx) / z, focal);
+        wsum += w[i];
+        wmin = fmin(wmin, w[i]);
+        wmax = fmax(wmax, w[i]);
+    }
+    assert_true(wmin < 0.2 && wmax > 0.8);   /* the weights really differ */
+    double *plain = malloc(n * sizeof(double)), *foc = malloc(n * sizeof(double)),
+           *want = calloc(n, sizeof(double));
+    lf_tref_backward(r, p, 0.0f);
+    memcpy(plain, lf_tref_grads(r), n * sizeof(double));
+    lf_tref_backward(r, p, focal);
+    memcpy(foc, lf_tref_grads(r), n * sizeof(double));
+    for (int i = 0; i < N; i++) {
+        if (tgt[i] < 0)
+            continue;
+        for (int j = 0; j < N; j++)
+            one[j] = j == i ? tgt[i] : -1;
+        lf_tref_forward(r, p, tok, one, B, T, NULL, NULL);
+        lf_tref_backward(r, p, 0.0f);
+        const double *g = lf_tref_grads(r);
+        for (size_t k = 0; k < n; k++)
+            want[k] += w[i] / wsum * g[k];
+    }
+    double num = 0, den = 0, dpl = 0;
+    for (size_t k = 0; k < n; k++) {
+        num += (foc[k] - want[k]) * (foc[k] - want[k]);
+        den += want[k] * want[k];
+        dpl += (plain[k] - want[k]) * (plain[k] - want[k]);
+    }
+    assert_true(sqrt(num / den) < 1e-9);
+    assert_true(sqrt(dpl / den) > 1e-2);   /* and the plain mean is something else */
+    /* focal 0 is the plain mean, bit for bit */
+    lf_tref_forward(r, p, tok, tgt, B, T, NULL, NULL);
+    lf_tref_backward(r, p, 0.0f);
+    assert_memory_equal(lf_tref_grads(r), plain, n * sizeof(double));
+    lf_tref_free(r);
+    free(p);
+    free(plain);
+    free(foc);
+    free(want);
 }
 
 /* Positions past a sequence's end must not change the loss of earlier
@@ -682,6 +768,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradcheck),
+        cmocka_unit_test(test_focal),
         cmocka_unit_test(test_causal_and_mask),
         cmocka_unit_test(test_optim),
         cmocka_unit_test(test_convert),
