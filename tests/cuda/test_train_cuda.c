@@ -16,7 +16,9 @@
  *               whose sign bf16 rounding may flip, can differ); no
  *               parameter more than 2 lr apart
  *   20 steps:   loss curves within 2e-2 relative at every step (5 steps
- *               for the long-row config)
+ *               for the long-row config and the focal-weighted one: its
+ *               sharpened output drives the loss to ~1e-3 within 20 steps,
+ *               where bf16 rounding alone changes it by tens of percent)
  *   eval:       summed loss within 5e-3 relative; target count equal
  */
 #include <math.h>
@@ -238,7 +240,7 @@ int main(void)
     for (int k = 0; k < 2; k++)
         one_config(&a, 4, 32, 20, paths[k], 0.0f);
     for (int k = 0; k < 2; k++)   /* focal-weighted loss */
-        one_config(&a, 4, 32, 20, paths[k], 2.0f);
+        one_config(&a, 4, 32, 5, paths[k], 2.0f);
     lf_tcfg b = {.n_layer = 2, .dim = 128, .n_head = 2, .n_kv = 2, .head_dim = 64, .ffn = 256,
                  .ctx = 64, .vocab = 300, .rope_base = 1e6f, .eps = 1e-6f, .tied = 1};
     for (int k = 0; k < 2; k++)
