@@ -10,13 +10,16 @@
 # Needs /dev/fuse for `gen` (kernel mode); OUTDIR/data can be generated on
 # one machine and evaluated on another (LF_EVAL_ONLY=1 skips gen).
 # Environment: LF_MODEL=FILE.gguf evaluates that model instead of the
-# bundled one; TEST_SEED (5150) and EP_SEED (6160) choose the data.
+# bundled one; LF_EVAL_ARGS adds options to each `llmfuse eval` (e.g.
+# --free-decoding); TEST_SEED (5150) and EP_SEED (6160) choose the data.
 set -eu
 LLMFUSE=$(realpath "${1:-build/llmfuse}")
 OUT=$(realpath -m "${2:-/tmp/model-eval}")
 CHUNKS=${3:-8}
 BACKEND=()
 [ -n "${LF_MODEL:-}" ] && BACKEND=(--backend local --model "$(realpath "$LF_MODEL")")
+read -r -a EXTRA <<< "${LF_EVAL_ARGS:-}"
+BACKEND+=("${EXTRA[@]}")
 cd "$(dirname "$0")/.."
 mkdir -p "$OUT/data" "$OUT/chunks"
 if [ "${LF_EVAL_ONLY:-0}" != 1 ]; then
