@@ -9,8 +9,9 @@
  * the trainer does by default), and decodes greedily with copy-speculation
  * (output identical to plain greedy), stopping at the end-of-text token and,
  * for <W> operations, after the first "<END_FS>" (§4). A <W> answer is
- * decoded under the body-length constraint (proto/bodylen.h: a file's body
- * has the length its size attribute says) unless the options turn it off. */
+ * decoded under the answer constraint (proto/bodylen.h: a file's body has
+ * the length its size attribute says, an element's name is the last
+ * component of its path) unless the options turn it off. */
 #include "backend/local.h"
 #include "backend/backend_int.h"
 
@@ -124,7 +125,7 @@ static void local_free(lf_backend *b)
     free(lb);
 }
 
-/* The token texts the body-length constraint works on. */
+/* The token texts the answer constraint works on. */
 static int grammar_vocab(local_backend *lb, lf_err *err)
 {
     int n = lb->m->cfg.vocab;

@@ -42,8 +42,9 @@ static void usage(FILE *f)
             "              order) instead of asking a backend\n"
             "  --act       local: the activations BF16 weights multiply (auto: bf16\n"
             "              where the CPU has a native bf16 dot product, else fp32)\n"
-            "  --free-decoding  local: decode <W> answers without the body-length\n"
-            "              constraint (a body as long as its size attribute says)\n"
+            "  --free-decoding  local: decode <W> answers without the answer constraint\n"
+            "              (a body as long as its size attribute says, an element's\n"
+            "              name the last component of its path)\n"
             "Exit status: 0 when the run completed (whatever the scores), 1 on failure,\n"
             "2 on bad usage.\n");
 }

@@ -53,8 +53,9 @@ static void usage(FILE *f)
             "  --act         the activations the local engine's BF16 weights multiply:\n"
             "                bf16 (faster, slightly different numbers), fp32, or auto\n"
             "                (bf16 where the CPU has a native bf16 dot product; default)\n"
-            "  --free-decoding  the local engine writes bodies without the constraint that\n"
-            "                keeps each as long as its size attribute says\n"
+            "  --free-decoding  the local engine writes answers without the constraint that\n"
+            "                keeps each body as long as its size attribute says and each\n"
+            "                name the last component of its path\n"
             "  --context N   override the backend's context window (tokens)\n"
             "  --timeout S, --retries N  per-request limits of the HTTP backends\n");
 }

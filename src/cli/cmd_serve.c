@@ -66,7 +66,7 @@ int lf_cmd_serve(int argc, char **argv)
             i++;   /* local: the activations of BF16 products (lf_act) */
             continue;
         }
-        if (!strcmp(a, "--free-decoding")) { /* local: no body-length constraint */
+        if (!strcmp(a, "--free-decoding")) { /* local: no answer constraint */
             bo.free_decoding = true;
             continue;
         }

@@ -1,6 +1,7 @@
-/* bodylen.c: the body-length constraint of state answers (bodylen.h): a
- * byte-at-a-time recogniser of the one thing it constrains (a file body
- * after its size attribute) and the token mask built on it. */
+/* bodylen.c: the constraints of state answers (bodylen.h): a
+ * byte-at-a-time recogniser of the two things it constrains (a file body
+ * after its size attribute; an element's name after its path) and the
+ * token mask built on it. */
 #include "proto/bodylen.h"
 
 #include <errno.h>
@@ -8,15 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OUT, TEXT, B64, CLOSE, OFF };
+enum { OUT, TEXT, B64, CLOSE, NAME, OFF };
 
-enum { T_LT = 1, T_AMP = 2, T_GT = 4, T_B64 = 8, T_NONE = 16 };
+enum { T_LT = 1, T_AMP = 2, T_GT = 4, T_B64 = 8, T_NONE = 16, T_QUOTE = 32 };
 
 struct lf_bodylen_vocab {
     int n;
     size_t *off;           /* token i's bytes: pool + off[i], len[i] */
     uint32_t *len;
-    uint8_t *flags;        /* T_*: holds '<', '&', '>'; all base64 letters; no text */
+    uint8_t *flags;        /* T_*: holds '<', '&', '>', '"'; all base64 letters; no text */
     char *pool;
     int32_t *sorted;       /* ids with text, by their bytes (lookup by text) */
     int n_sorted;
@@ -26,6 +27,8 @@ static const char CLOSE_TAG[] = "</body>";
 static const char BODY_TEXT[] = "<body>";
 static const char BODY_B64[] = "<body encoding=\"base64\">";
 static const char SIZE_ATTR[] = " size=\"";
+static const char PATH_ATTR[] = " path=\"";
+static const char NAME_ATTR[] = " name=\"";
 
 static bool is_b64(unsigned char c)
 {
@@ -94,7 +97,7 @@ int lf_bodylen_vocab_new(const char *const *piece, const size_t *len, int n,
         uint8_t f = piece[i] && l ? T_B64 : T_NONE;
         for (size_t k = 0; k < l; k++) {
             unsigned char c = (unsigned char)piece[i][k];
-            f |= c == '<' ? T_LT : c == '&' ? T_AMP : c == '>' ? T_GT : 0;
+            f |= c == '<' ? T_LT : c == '&' ? T_AMP : c == '>' ? T_GT : c == '"' ? T_QUOTE : 0;
             if (!is_b64(c))
                 f &= (uint8_t)~T_B64;
         }
@@ -180,8 +183,29 @@ static bool step_out(lf_bodylen *g, unsigned char c)
             g->have_size = c == '"';
         }
     }
+    if (g->in_path) {           /* keep the path's last component */
+        if (c == '"') {
+            g->in_path = false;
+            g->have_path = g->comp_len <= sizeof g->comp - 1;
+            if (!g->comp_len && g->path_len == 1 && g->path0 == '/')
+                g->comp[g->comp_len++] = '/';   /* the root: path and name "/" */
+            if (!g->comp_len)
+                g->have_path = false;
+        } else {
+            if (!g->path_len++)
+                g->path0 = (char)c;
+            if (c == '/')
+                g->comp_len = 0;
+            else if (g->comp_len < sizeof g->comp)
+                g->comp[g->comp_len++] = (char)c;
+            else
+                g->comp_len = sizeof g->comp;   /* too long to follow */
+        }
+    }
     if (g->after_lt && c != 'b')
         g->have_size = false;   /* a tag other than <body>: that size is spent */
+    if (c == '<')
+        g->have_path = g->in_path = false;
     g->after_lt = c == '<';
     if (g->tail_len == sizeof g->tail) {
         memmove(g->tail, g->tail + 1, sizeof g->tail - 1);
@@ -192,6 +216,14 @@ static bool step_out(lf_bodylen *g, unsigned char c)
         g->in_size = true;
         g->have_size = false;
         g->size = 0;
+    } else if (c == '"' && !g->in_path && ends_with(g, PATH_ATTR)) {
+        g->in_path = true;
+        g->have_path = false;
+        g->comp_len = g->path_len = 0;
+    } else if (c == '"' && g->have_path && ends_with(g, NAME_ATTR)) {
+        g->mode = NAME;         /* the name is the path's last component */
+        g->name_pos = 0;
+        g->have_path = false;
     } else if (c == '>' && g->have_size && ends_with(g, BODY_TEXT)) {
         g->mode = TEXT;
         g->left = g->size;
@@ -246,6 +278,18 @@ static bool step_b64(lf_bodylen *g, unsigned char c)
     return true;
 }
 
+static bool step_name(lf_bodylen *g, unsigned char c)
+{
+    if (g->name_pos == g->comp_len) {   /* the closing quote */
+        if (c != '"')
+            return false;
+        g->mode = OUT;
+        g->tail_len = 0;
+        return true;
+    }
+    return (char)c == g->comp[g->name_pos++];
+}
+
 static bool step_close(lf_bodylen *g, unsigned char c)
 {
     if ((char)c != CLOSE_TAG[g->close])
@@ -266,6 +310,7 @@ static bool step(lf_bodylen *g, unsigned char c)
     case TEXT: return step_text(g, c);
     case B64: return step_b64(g, c);
     case CLOSE: return step_close(g, c);
+    case NAME: return step_name(g, c);
     default: return true;
     }
 }
@@ -297,8 +342,8 @@ static bool token_allowed(const lf_bodylen *g, int i)
     uint32_t len = v->len[i];
     switch (g->mode) {
     case OUT:
-        if (!(f & T_GT))
-            return true;    /* no '>': cannot open a body */
+        if (!(f & (T_GT | T_QUOTE)))
+            return true;    /* no '>' or '"': cannot open a body or a name */
         break;
     case TEXT:
         if (!g->ent_len && !(f & (T_LT | T_AMP)))
@@ -310,6 +355,10 @@ static bool token_allowed(const lf_bodylen *g, int i)
         break;
     case CLOSE:
         if (v->pool[v->off[i]] != CLOSE_TAG[g->close])
+            return false;
+        break;
+    case NAME:
+        if (v->pool[v->off[i]] != (g->name_pos < g->comp_len ? g->comp[g->name_pos] : '"'))
             return false;
         break;
     default:

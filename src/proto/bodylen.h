@@ -1,7 +1,10 @@
-/* bodylen.h: a decoding constraint for state answers (PROTOCOL.md §3): a
- * file's body holds exactly the bytes its `size` attribute declares, as
- * escaped text or as base64 (4 * ceil(size / 3) characters, '=' padding
- * only where the size puts it), and "</body>" follows at once.
+/* bodylen.h: a decoding constraint for state answers (PROTOCOL.md §3)
+ * made of two rules that follow from the answer's own text:
+ * - a file's body holds exactly the bytes its `size` attribute declares,
+ *   as escaped text or as base64 (4 * ceil(size / 3) characters, '='
+ *   padding only where the size puts it), and "</body>" follows at once;
+ * - an element's `name` is the last component of the `path` written just
+ *   before it (the root's is "/"), byte for byte as escaped there.
  *
  * The local backend decodes <W> answers under it (an lf_gen_constraint), so
  * a model that writes the right size cannot end the body at the wrong byte
@@ -9,8 +12,11 @@
  * cuts: where the model's first choice would end the body early (or break
  * it), the size it wrote is not the body it means, and the constraint
  * steps aside for the rest of the answer rather than pad the body. The
- * size itself is whatever the model wrote. Everything outside bodies is
- * left free.
+ * size itself is whatever the model wrote. A name is forced outright: the
+ * model wrote the path a moment before, and a name that disagrees with it
+ * makes the state unparsable whatever else is right (the bundled model's
+ * slips are in the name, copied from further away, not in the path).
+ * Everything else is left free.
  *
  * It follows the answer's bytes as they are generated (no lookahead), with
  * the tokens given as their byte strings. Pure; one lf_bodylen per answer.
@@ -47,6 +53,13 @@ typedef struct lf_bodylen {
     char ent[12];
     unsigned tail_len;     /* outside a body: the last bytes */
     char tail[24];
+    bool in_path;          /* reading a path="..." value */
+    bool have_path;        /* its last component is known (same tag) */
+    char path0;            /* the path's first byte */
+    unsigned path_len;     /* its bytes */
+    unsigned comp_len;     /* its last component, the name to come */
+    unsigned name_pos;     /* NAME: bytes of the name matched */
+    char comp[256];
 } lf_bodylen;
 
 /* Starts an answer (before its first byte). v must outlive g. */

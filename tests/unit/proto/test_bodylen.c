@@ -1,7 +1,8 @@
-/* test_bodylen.c: the body-length constraint of state answers: what may
- * come next inside text and base64 bodies, around entities and tags, and
- * the token mask with its healing of tokens that run past a body's end,
- * and its stepping aside when the model means to end a body early. */
+/* test_bodylen.c: the constraint of state answers: what may come next
+ * inside text and base64 bodies, around entities and tags, and the token
+ * mask with its healing of tokens that run past a body's end, and its
+ * stepping aside when the model means to end a body early; and an
+ * element's name, which must be the last component of its path. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -223,6 +224,63 @@ static void test_mask(void **st)
     lf_bodylen_vocab_free(v);
 }
 
+static void test_name(void **st)
+{
+    (void)st;
+    lf_bodylen_vocab *v = vocab();
+    lf_bodylen g;
+    lf_bodylen_init(&g, v);
+    feed(&g, "<filesystem><directory path=\"/\" name=\"");
+    assert_false(ok(&g, "a"));
+    assert_false(ok(&g, "/x"));
+    assert_true(ok(&g, "/\" mode"));              /* the root's name is "/" */
+    feed(&g, "/\" mode=\"755\" owner=\"root\" group=\"root\" mtime=\"2025-01-01T00:00:00\">");
+    feed(&g, "<file path=\"README.md\" name=\"");   /* a child of the root */
+    assert_true(ok(&g, "README.md\""));
+    assert_false(ok(&g, "README.mdx"));
+    assert_false(ok(&g, "README.md "));
+    assert_false(ok(&g, "XEADME"));
+    feed(&g, "README.md\" mode=\"644\" owner=\"root\" group=\"root\" mtime=\"2025-01-01T00:00:01\" "
+             "size=\"0\"><body /></file>");
+    /* deeper, escaped, and a token that runs past the name's end */
+    feed(&g, "<directory path=\"d/x&amp;y/hello\" name=\"");
+    assert_true(ok(&g, "hello\" mode=\"755\""));
+    assert_false(ok(&g, "x&amp;y"));
+    float logits[N_TOK];
+    for (int i = 0; i < N_TOK; i++)
+        logits[i] = 0;
+    logits[id_of("lo")] = 5;   /* the model's slip: the mask takes it away */
+    lf_bodylen_mask(&g, logits, N_TOK);
+    assert_true(isinf(logits[id_of("lo")]));
+    assert_true(isinf(logits[id_of("x")]));
+    assert_false(isinf(logits[id_of("h")]));
+    assert_false(isinf(logits[id_of("hel")]));
+    assert_false(isinf(logits[id_of("hello")]));
+    lf_bodylen_feed_token(&g, id_of("hello"));
+    for (int i = 0; i < N_TOK; i++)
+        logits[i] = 0;
+    lf_bodylen_mask(&g, logits, N_TOK);
+    assert_false(isinf(logits[id_of("\"")]));
+    assert_false(isinf(logits[id_of("\"><body>")]));
+    assert_true(isinf(logits[id_of("lo")]));
+    lf_bodylen_feed_token(&g, id_of("\""));
+    assert_true(ok(&g, " mode=\"755\""));          /* free again */
+    /* a name that does not follow its path (another tag came between) and
+     * a path too long to follow are left free */
+    lf_bodylen_init(&g, v);
+    feed(&g, "<file path=\"a/b\"><x name=\"");
+    assert_true(ok(&g, "zz\""));
+    lf_bodylen_init(&g, v);
+    char longp[400];
+    memset(longp, 'p', sizeof longp - 1);
+    longp[sizeof longp - 1] = 0;
+    feed(&g, "<file path=\"");
+    feed(&g, longp);
+    feed(&g, "\" name=\"");
+    assert_true(ok(&g, "anything\""));
+    lf_bodylen_vocab_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_entities_and_empty),
         cmocka_unit_test(test_base64),
         cmocka_unit_test(test_mask),
+        cmocka_unit_test(test_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
