@@ -186,14 +186,11 @@ static bool step_out(lf_bodylen *g, unsigned char c)
     if (g->in_path) {           /* keep the path's last component */
         if (c == '"') {
             g->in_path = false;
-            g->have_path = g->comp_len <= sizeof g->comp - 1;
-            if (!g->comp_len && g->path_len == 1 && g->path0 == '/')
-                g->comp[g->comp_len++] = '/';   /* the root: path and name "/" */
-            if (!g->comp_len)
-                g->have_path = false;
+            if (!g->comp_len && g->path_len == 1)   /* the path "/": the root, named "/" */
+                g->comp[g->comp_len++] = '/';
+            g->have_path = g->comp_len > 0 && g->comp_len < sizeof g->comp;
         } else {
-            if (!g->path_len++)
-                g->path0 = (char)c;
+            g->path_len++;
             if (c == '/')
                 g->comp_len = 0;
             else if (g->comp_len < sizeof g->comp)

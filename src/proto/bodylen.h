@@ -55,9 +55,9 @@ typedef struct lf_bodylen {
     char tail[24];
     bool in_path;          /* reading a path="..." value */
     bool have_path;        /* its last component is known (same tag) */
-    char path0;            /* the path's first byte */
     unsigned path_len;     /* its bytes */
-    unsigned comp_len;     /* its last component, the name to come */
+    unsigned comp_len;     /* its last component, the name to come
+                            * (sizeof comp: too long to follow) */
     unsigned name_pos;     /* NAME: bytes of the name matched */
     char comp[256];
 } lf_bodylen;

@@ -344,6 +344,15 @@ double lf_tref_forward(lf_tref *r, const float *p, const int32_t *tok, const int
 const double *lf_tref_logits(const lf_tref *r) { return r->logits; }
 const double *lf_tref_grads(const lf_tref *r) { return r->grads; }
 
+/* Row n's loss weight: 1, or (1 - p_target)^focal (train.h lf_topt.focal). */
+static double loss_weight(const lf_tref *r, size_t n, float focal)
+{
+    if (focal <= 0)
+        return 1.0;
+    size_t V = r->c.vocab;
+    return pow(fmax(1.0 - r->probs[n * V + (size_t)r->tgt[n]], 0.0), focal);
+}
+
 void lf_tref_backward(lf_tref *r, const float *p, float focal)
 {
     const lf_tcfg *c = &r->c;
@@ -360,15 +369,14 @@ void lf_tref_backward(lf_tref *r, const float *p, float focal)
     double wsum = 0;
     for (size_t n = 0; n < N; n++)
         if (r->tgt[n] >= 0)
-            wsum += focal > 0 ? pow(fmax(1.0 - r->probs[n * V + r->tgt[n]], 0.0), focal) : 1.0;
+            wsum += loss_weight(r, n, focal);
     for (size_t n = 0; n < N; n++) {
         double *d = r->dlog + n * V;
         if (r->tgt[n] < 0) {
             memset(d, 0, V * sizeof(double));
             continue;
         }
-        double w = focal > 0 ? pow(fmax(1.0 - r->probs[n * V + r->tgt[n]], 0.0), focal) : 1.0;
-        double inv = wsum > 0 ? w / wsum : 0.0;
+        double inv = wsum > 0 ? loss_weight(r, n, focal) / wsum : 0.0;
         for (size_t v = 0; v < V; v++)
             d[v] = r->probs[n * V + v] * inv;
         d[r->tgt[n]] -= inv;

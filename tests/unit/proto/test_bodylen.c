@@ -63,6 +63,12 @@ static void feed(lf_bodylen *g, const char *s)
     lf_bodylen_feed(g, s, strlen(s));
 }
 
+static void fill(float *logits, float v)
+{
+    for (int i = 0; i < N_TOK; i++)
+        logits[i] = v;
+}
+
 static const char *const FILE_OPEN =
     "<filesystem><directory path=\"/\" name=\"/\" mode=\"755\" owner=\"root\" group=\"root\" "
     "mtime=\"2025-01-01T00:00:00\"><file path=\"a\" name=\"a\" mode=\"644\" owner=\"root\" "
@@ -163,14 +169,12 @@ static void test_mask(void **st)
     float logits[N_TOK];
     /* a token that opens the body and overruns it is masked */
     feed(&g, FILE_OPEN);
-    for (int i = 0; i < N_TOK; i++)
-        logits[i] = 0;
+    fill(logits, 0);
     lf_bodylen_mask(&g, logits, N_TOK);
     assert_true(logits[id_of("5\"><body>hel")] == 0);   /* outside a body: free */
     feed(&g, "2");
     feed(&g, "\"><body>");
-    for (int i = 0; i < N_TOK; i++)
-        logits[i] = 0;
+    fill(logits, 0);
     lf_bodylen_mask(&g, logits, N_TOK);
     assert_true(isinf(logits[id_of("hello")]));
     assert_true(isinf(logits[id_of("<")]));
@@ -180,8 +184,7 @@ static void test_mask(void **st)
     lf_bodylen_init(&g, v);
     feed(&g, FILE_OPEN);
     feed(&g, "5\"><body>hel");
-    for (int i = 0; i < N_TOK; i++)
-        logits[i] = -10;
+    fill(logits, -10);
     logits[id_of("low")] = 5;
     logits[id_of("lo")] = 1;
     logits[id_of("x")] = 2;
@@ -196,16 +199,14 @@ static void test_mask(void **st)
     assert_int_equal(best, id_of("lo"));
     /* after the body, only what starts "</body>" */
     feed(&g, "lo");
-    for (int i = 0; i < N_TOK; i++)
-        logits[i] = 0;
+    fill(logits, 0);
     lf_bodylen_mask(&g, logits, N_TOK);
     int allowed = 0;
     for (int i = 0; i < N_TOK; i++)
         allowed += !isinf(logits[i]);
     assert_int_equal(allowed, 3);   /* "<", "</body>", "</body></file>" */
     lf_bodylen_feed_token(&g, id_of("</body></file>"));
-    for (int i = 0; i < N_TOK; i++)
-        logits[i] = 0;
+    fill(logits, 0);
     lf_bodylen_mask(&g, logits, N_TOK);
     for (int i = 0; i < N_TOK; i++)
         assert_false(isinf(logits[i]));
@@ -213,8 +214,7 @@ static void test_mask(void **st)
     lf_bodylen_init(&g, v);
     feed(&g, FILE_OPEN);
     feed(&g, "5\"><body>hel");
-    for (int i = 0; i < N_TOK; i++)
-        logits[i] = -10;
+    fill(logits, -10);
     logits[id_of("</body>")] = 3;
     logits[id_of("l")] = 1;
     lf_bodylen_mask(&g, logits, N_TOK);
@@ -247,8 +247,7 @@ static void test_name(void **st)
     assert_true(ok(&g, "hello\" mode=\"755\""));
     assert_false(ok(&g, "x&amp;y"));
     float logits[N_TOK];
-    for (int i = 0; i < N_TOK; i++)
-        logits[i] = 0;
+    fill(logits, 0);
     logits[id_of("lo")] = 5;   /* the model's slip: the mask takes it away */
     lf_bodylen_mask(&g, logits, N_TOK);
     assert_true(isinf(logits[id_of("lo")]));
@@ -257,8 +256,7 @@ static void test_name(void **st)
     assert_false(isinf(logits[id_of("hel")]));
     assert_false(isinf(logits[id_of("hello")]));
     lf_bodylen_feed_token(&g, id_of("hello"));
-    for (int i = 0; i < N_TOK; i++)
-        logits[i] = 0;
+    fill(logits, 0);
     lf_bodylen_mask(&g, logits, N_TOK);
     assert_false(isinf(logits[id_of("\"")]));
     assert_false(isinf(logits[id_of("\"><body>")]));
