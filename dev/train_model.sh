@@ -28,6 +28,8 @@
 #                        "last" = the previous call's export on this machine
 #   FOCAL (0)            --focal: hard-token weighting of the loss (not kept in
 #                        the checkpoint: give it to every call of a run)
+#   CONTENT_BYTES (0)    1: --content-bytes, file contents one token per byte
+#                        (give it to every call; an INIT model marked so keeps it)
 #   CUDA_TEST (0)        1: run the CPU/CUDA agreement test (tests/cuda) first
 #   EVAL_AFTER (0)       1: also evaluate this call's export after training
 #                        (all cores), into $OUT/eval_after.txt
@@ -93,12 +95,13 @@ if [ -f "$CKPT" ]; then R=(--resume "$CKPT")
 elif [ -n "${INIT:-}" ]; then
     R=(--init "$INIT"); [ -n "${CTX:-}" ] && R+=(--ctx "$CTX"); [ -n "${LAYERS:-}" ] && R+=(--layers "$LAYERS")
 fi
+CB=(); [ "${CONTENT_BYTES:-0}" = 1 ] && CB=(--content-bytes)
 echo "start: ${R[*]:-from scratch}"
 $B/llmfuse train --data "$TRAIN" --val $W/ds_0.val.jsonl --tokenizer "${TOKENIZER:-models/tokenizer.gguf}" \
   --config $CFG --steps "$STEPS" --batch-tokens 65536 --lr "${LR:-2e-3}" --warmup "${WARMUP:-300}" \
   --eval-every 1000 --eval-batches 20 --time-limit $LEFT --ckpt "$CKPT" --dtype bf16 \
-  --device cuda --focal "${FOCAL:-0}" --out $OUT/model.gguf "${R[@]}" 2>&1 | tee $OUT/train.txt |
-  grep -E '^(data|model|loss|eval|stopping|exported|checkpoint)|^step +[0-9]*000 '
+  --device cuda --focal "${FOCAL:-0}" --out $OUT/model.gguf "${R[@]}" "${CB[@]}" 2>&1 | tee $OUT/train.txt |
+  grep -E '^(data|model|loss|encoding|eval|stopping|exported|checkpoint)|^step +[0-9]*000 '
 echo "trained at ${SECONDS}s"
 [ -f $OUT/model.gguf ] && cp $OUT/model.gguf $W/last.gguf
 if [ -n "$EVAL_PID" ]; then wait $EVAL_PID; cat $OUT/eval.txt | head -40; fi

@@ -55,7 +55,7 @@ static int local_complete(lf_backend *b, const lf_request *req, lf_buf *out,
         rc = lf_err_set(err, -rc, "local: cannot wrap the prompt");
         goto out;
     }
-    if ((rc = lf_tok_encode(lb->tok, wrapped.data, wrapped.len, true, &ids)) < 0) {
+    if ((rc = lf_model_encode(lb->m, lb->tok, wrapped.data, wrapped.len, true, &ids)) < 0) {
         rc = lf_err_set(err, -rc, "local: cannot tokenize the prompt");
         goto out;
     }
@@ -106,7 +106,7 @@ static long local_count_tokens(lf_backend *b, const char *text, size_t len)
 {
     local_backend *lb = (local_backend *)b;
     lf_ids ids = {0};
-    long n = lf_tok_encode(lb->tok, text, len, true, &ids) < 0 ? lf_backend_estimate_tokens(len)
+    long n = lf_model_encode(lb->m, lb->tok, text, len, true, &ids) < 0 ? lf_backend_estimate_tokens(len)
                                                                  : (long)ids.n;
     lf_ids_free(&ids);
     return n;

@@ -103,7 +103,7 @@ int lf_cmd_complete(int argc, char **argv)
         fprintf(stderr, "llmfuse complete: %s\n", err.msg);
         goto out;
     }
-    if (lf_tok_encode(tok, in.data ? in.data : "", in.len, special, &ids) < 0 || ids.n == 0) {
+    if (lf_model_encode(m, tok, in.data ? in.data : "", in.len, special, &ids) < 0 || ids.n == 0) {
         fprintf(stderr, "llmfuse complete: the prompt is empty or does not tokenize\n");
         goto out;
     }

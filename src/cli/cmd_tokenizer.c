@@ -3,9 +3,12 @@
  * HF tokenizers tokenizer.json (for golden tests against the reference).
  *
  *   llmfuse tokenizer train --data F.jsonl[,F2...] --vocab N --out tok.gguf
- *   llmfuse tokenizer encode --model F.gguf [--no-special] [--stats] < text
+ *   llmfuse tokenizer encode --model F.gguf [--no-special] [--content-bytes] [--stats] < text
  *   llmfuse tokenizer decode --model F.gguf < ids
  *   llmfuse tokenizer export-json --model F.gguf --out tokenizer.json
+ *
+ * encode --content-bytes encodes as lf_tok_encode_content (file contents
+ * one token per byte), as a model marked llmfuse.content_bytes reads.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +33,8 @@ static const int32_t special_types[] = {LF_TOKEN_CONTROL, LF_TOKEN_USER_DEFINED,
 static void usage(FILE *f)
 {
     fprintf(f, "usage: llmfuse tokenizer train --data F.jsonl[,F2...] --vocab N --out tok.gguf\n"
-               "       llmfuse tokenizer encode --model F.gguf [--no-special] [--stats] < text\n"
+               "       llmfuse tokenizer encode --model F.gguf [--no-special] [--content-bytes] [--stats]\n"
+               "                                < text\n"
                "       llmfuse tokenizer decode --model F.gguf < ids\n"
                "       llmfuse tokenizer export-json --model F.gguf --out tokenizer.json\n");
 }
@@ -131,7 +135,7 @@ static int load(const char *model, lf_gguf **g, lf_tok **t)
     return 0;
 }
 
-static int cmd_encode(const char *model, bool special, bool stats)
+static int cmd_encode(const char *model, bool special, bool content, bool stats)
 {
     lf_gguf *g = NULL;
     lf_tok *t = NULL;
@@ -148,7 +152,8 @@ static int cmd_encode(const char *model, bool special, bool stats)
     }
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
-    int rc = lf_tok_encode(t, in.data ? in.data : "", in.len, special, &ids);
+    int rc = content ? lf_tok_encode_content(t, in.data ? in.data : "", in.len, special, &ids)
+                     : lf_tok_encode(t, in.data ? in.data : "", in.len, special, &ids);
     clock_gettime(CLOCK_MONOTONIC, &b);
     if (rc) {
         fprintf(stderr, "llmfuse tokenizer: encode: %s\n", strerror(-rc));
@@ -295,7 +300,7 @@ int lf_cmd_tokenizer(int argc, char **argv)
     }
     const char *sub = argv[1], *data = NULL, *out = NULL, *model = NULL;
     long vocab = 0;
-    bool special = true, stats = false;
+    bool special = true, stats = false, content = false;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         bool has = i + 1 < argc;
@@ -305,6 +310,7 @@ int lf_cmd_tokenizer(int argc, char **argv)
         else if (!strcmp(a, "--vocab") && has) vocab = strtol(argv[++i], NULL, 10);
         else if (!strcmp(a, "--no-special")) special = false;
         else if (!strcmp(a, "--stats")) stats = true;
+        else if (!strcmp(a, "--content-bytes")) content = true;
         else {
             fprintf(stderr, "llmfuse tokenizer: unknown or incomplete option '%s'\n", a);
             usage(stderr);
@@ -314,7 +320,7 @@ int lf_cmd_tokenizer(int argc, char **argv)
     if (!strcmp(sub, "train") && data && out && vocab > 0)
         return cmd_train(data, vocab, out);
     if (!strcmp(sub, "encode") && model)
-        return cmd_encode(model, special, stats);
+        return cmd_encode(model, special, content, stats);
     if (!strcmp(sub, "decode") && model)
         return cmd_decode(model);
     if (!strcmp(sub, "export-json") && model && out)

@@ -9,6 +9,7 @@
  *       [--ckpt FILE] [--ckpt-every N] [--resume FILE] [--init MODEL.gguf]
  *       [--time-limit SEC] [--stop-at N] [--ctx N] [--layers N]
  *       [--dtype f32|f16|bf16] [--device cpu|cuda] [--no-special]
+ *       [--content-bytes]
  *
  * Text of a row = prompt + completion + <|endoftext|> (contract "none"); the
  * loss covers the completion and the end-of-text token (src/train/data.h).
@@ -28,6 +29,11 @@
  * --init model to N layers without changing what it computes
  * (lf_tmodel_grow: new layers between the old ones, their output
  * projections zero), so a bigger model can start from a trained one.
+ * --content-bytes encodes the rows with every byte of the file contents a
+ * token of its own (lf_tok_encode_content) and marks the exported model so
+ * (llmfuse.content_bytes), for the engine to encode its prompts the same
+ * way; an --init model that carries the mark turns it on. Like --focal, it
+ * is not kept in a checkpoint: give it to every call of a run.
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -52,6 +58,7 @@ typedef struct train_opts {
     lf_topt opt;
     long steps, stop_at;
     int batch_tokens, eval_every, eval_batches, ckpt_every, special, ctx, layers;
+    bool content_bytes;
     double time_limit;
     uint64_t seed;
     lf_texport_type dtype;
@@ -67,7 +74,7 @@ static void usage(FILE *f)
             "  [--eval-batches N] [--ckpt FILE] [--ckpt-every N] [--resume FILE] [--init MODEL.gguf]\n"
             "  [--time-limit SEC] [--stop-at N] [--ctx N] [--layers N (with --init: deepen it)]\n"
             "  [--dtype f32|f16|bf16] [--device cpu|cuda]\n"
-            "  [--no-special]\n");
+            "  [--no-special] [--content-bytes]\n");
 }
 
 static int parse_config(const char *s, lf_tcfg *c)
@@ -148,6 +155,7 @@ static int parse_args(int argc, char **argv, train_opts *o)
             else if (!strcmp(v, "bf16")) o->dtype = LF_TEXPORT_BF16;
             else return -1;
         } else if (!strcmp(a, "--no-special")) o->special = 0;
+        else if (!strcmp(a, "--content-bytes")) o->content_bytes = true;
         else {
             fprintf(stderr, "llmfuse train: unknown or incomplete option '%s'\n", a);
             return -1;
@@ -165,13 +173,14 @@ static int parse_args(int argc, char **argv, train_opts *o)
     return 0;
 }
 
-typedef struct enc_ctx { const lf_tok *tok; int special; } enc_ctx;
+typedef struct enc_ctx { const lf_tok *tok; int special; bool content_bytes; } enc_ctx;
 
 /* lf_tenc_fn over the GGUF tokenizer. */
 static int enc_tok(void *ctx, const char *s, size_t n, lf_ids *ids)
 {
     const enc_ctx *e = ctx;
-    return lf_tok_encode(e->tok, s, n, e->special, ids);
+    return e->content_bytes ? lf_tok_encode_content(e->tok, s, n, e->special, ids)
+                            : lf_tok_encode(e->tok, s, n, e->special, ids);
 }
 
 /* The device the steps run on: the CPU reference or the CUDA library. */
@@ -333,6 +342,9 @@ int lf_cmd_train(int argc, char **argv)
         if ((rc = lf_gguf_open(o.init, &ig, &err)) ||
             (rc = lf_timport_gguf(ig, &o.cfg, &init_p, &err)))
             goto out;
+        uint64_t cb;
+        if (lf_gguf_get_u64(ig, "llmfuse.content_bytes", &cb) == 0 && cb)
+            o.content_bytes = true;   /* the model reads its input so */
         lf_gguf_close(ig);   /* the weights were copied */
         ig = NULL;
         if (o.layers && o.layers != o.cfg.n_layer) {
@@ -374,7 +386,9 @@ int lf_cmd_train(int argc, char **argv)
     }
     if ((rc = lf_tcfg_check(&o.cfg, &err)))
         goto out;
-    enc_ctx encctx = {tok, o.special};
+    enc_ctx encctx = {tok, o.special, o.content_bytes};
+    if (o.content_bytes)
+        printf("encoding: file contents one token per byte (--content-bytes)\n");
     double t0 = now();
     if (!(data_list = strdup(o.data))) {
         rc = lf_err_set(&err, ENOMEM, "out of memory");
@@ -495,7 +509,7 @@ int lf_cmd_train(int argc, char **argv)
     if (o.ckpt && (rc = save_ckpt(&t, &o, step, lf_tbatcher_pos(bt), &err)))
         goto out;
     if ((rc = trainer_sync(&t, &err)) ||
-        (rc = lf_texport_gguf(o.out, &o.cfg, t.p, o.dtype, tg, &err)))
+        (rc = lf_texport_gguf(o.out, &o.cfg, t.p, o.dtype, o.content_bytes, tg, &err)))
         goto out;
     printf("exported %s (%s weights) after %ld steps, %.1f s\n", o.out,
            o.dtype == LF_TEXPORT_F32 ? "f32" : o.dtype == LF_TEXPORT_F16 ? "f16" : "bf16", step,

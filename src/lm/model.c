@@ -192,6 +192,8 @@ int lf_model_from_gguf(lf_gguf *g, bool take, lf_model **out, lf_err *err)
     uint64_t proto;
     m->ours = lf_gguf_get_u64(g, "llmfuse.protocol", &proto) == 0;
     m->contract = m->ours ? LF_CONTRACT_NONE : LF_CONTRACT_SEED;
+    uint64_t cb;
+    m->content_bytes = lf_gguf_get_u64(g, "llmfuse.content_bytes", &cb) == 0 && cb;
     if (lf_gguf_get_str(g, "llmfuse.contract", &contract) == 0) {
         int k = lf_contract_from_name(contract);
         if (k < 0) {
@@ -242,4 +244,11 @@ uint64_t lf_model_params(const lf_model *m)
                    2ull * c->dim + 2ull * c->head_dim;
     uint64_t emb = (uint64_t)c->dim * c->vocab;
     return per * c->n_layer + emb * (m->tied ? 1 : 2) + c->dim;
+}
+
+int lf_model_encode(const lf_model *m, const lf_tok *tok, const char *text, size_t len,
+                    bool parse_special, lf_ids *ids)
+{
+    return m->content_bytes ? lf_tok_encode_content(tok, text, len, parse_special, ids)
+                            : lf_tok_encode(tok, text, len, parse_special, ids);
 }

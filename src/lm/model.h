@@ -15,6 +15,7 @@
 
 #include "lm/gguf.h"
 #include "lm/kernels.h"
+#include "lm/tok.h"
 #include "proto/proto.h"
 #include "util/err.h"
 
@@ -55,6 +56,8 @@ typedef struct lf_model {
     lf_layer *layers;        /* n_layer of them */
     lf_contract contract;    /* llmfuse.contract; "seed" for models not made here */
     bool ours;               /* the file carries llmfuse.protocol */
+    bool content_bytes;      /* llmfuse.content_bytes: trained on text encoded with
+                              * file contents one token per byte (lf_tok_encode_content) */
     lf_gguf *g;              /* the file; weights point into its map */
     bool own_g;
     float **owned;           /* norm vectors converted to F32 */
@@ -120,5 +123,10 @@ void lf_ctx_truncate(lf_ctx *c, int pos);
  * thread-safe for one c; distinct contexts may run concurrently. */
 int lf_forward(lf_ctx *c, const int32_t *tokens, int n, bool all_logits, float *logits,
                lf_err *err);
+
+/* Encodes text for m with its tokenizer tok the way m was trained:
+ * lf_tok_encode_content when m->content_bytes, else lf_tok_encode. */
+int lf_model_encode(const lf_model *m, const lf_tok *tok, const char *text, size_t len,
+                    bool parse_special, lf_ids *ids);
 
 #endif

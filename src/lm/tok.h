@@ -44,6 +44,13 @@ int32_t lf_tok_find(const lf_tok *t, const char *s);
 /* Appends the ids of text[0..len) to ids. */
 int lf_tok_encode(const lf_tok *t, const char *text, size_t len, bool parse_special,
                   lf_ids *ids);
+/* As lf_tok_encode, except that every byte of the file contents in text
+ * (proto/content.h: bodies and a write's data) is a token of its own (the
+ * vocabulary's byte tokens), and the text around them is encoded piece by
+ * piece. For models trained so (llmfuse.content_bytes, lf_model): a byte's
+ * position is then its offset, which the model can count. */
+int lf_tok_encode_content(const lf_tok *t, const char *text, size_t len, bool parse_special,
+                          lf_ids *ids);
 /* The GGUF token type of id (1 normal, 3 control, 4 user-defined, ...), or
  * -1 if id is out of range. Added by the tokenizer implementation. */
 int lf_tok_type(const lf_tok *t, int32_t id);

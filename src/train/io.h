@@ -10,6 +10,7 @@
 #ifndef LF_TRAIN_IO_H
 #define LF_TRAIN_IO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,10 +39,11 @@ typedef enum { LF_TEXPORT_F32, LF_TEXPORT_F16, LF_TEXPORT_BF16 } lf_texport_type
 
 /* Writes the model with parameters p as GGUF for the engine: qwen3 keys,
  * the engine's tensor names (wqkv and wgu split), llmfuse.protocol = 1,
- * llmfuse.contract = "none", and every tokenizer.* key of tok (may be NULL).
- * Returns 0 or -errno. */
+ * llmfuse.contract = "none", llmfuse.content_bytes = 1 when content_bytes
+ * (it was trained on lf_tok_encode_content's text), and every tokenizer.*
+ * key of tok (may be NULL). Returns 0 or -errno. */
 int lf_texport_gguf(const char *path, const lf_tcfg *c, const float *p, lf_texport_type type,
-                    const lf_gguf *tok, lf_err *err);
+                    bool content_bytes, const lf_gguf *tok, lf_err *err);
 
 /* The other way: the weights of an engine GGUF (as written by
  * lf_texport_gguf, any of F32/F16/BF16/Q8_0) as trainer parameters. c's

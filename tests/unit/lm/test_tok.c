@@ -20,6 +20,7 @@
 #include "lm/pretok.h"
 #include "lm/tok.h"
 #include "lm/tok_int.h"
+#include "proto/content.h"
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/json.h"
@@ -308,6 +309,76 @@ static void test_seed_data(void **st)
     lf_buf_free(&all);
 }
 
+
+/* ---- contents one byte per token (the bundled tokenizer) ---- */
+
+/* Encodes text with lf_tok_encode_content: it decodes back to text, every
+ * token inside a content range is one byte, no token crosses a range's
+ * edge, and it takes more tokens than lf_tok_encode (whose merges span the
+ * contents). */
+static void content_case(const lf_tok *t, const char *text)
+{
+    size_t n = strlen(text);
+    lf_ids ids = {0}, plain = {0};
+    lf_buf out;
+    lf_buf_init(&out, 0);
+    assert_int_equal(lf_tok_encode_content(t, text, n, true, &ids), 0);
+    assert_int_equal(lf_tok_decode(t, ids.v, ids.n, &out), 0);
+    assert_int_equal(out.len, n);
+    assert_memory_equal(out.data, text, n);
+    lf_spans sp = {0};
+    assert_int_equal(lf_content_spans(text, n, &sp), 0);
+    assert_true(sp.n >= 1);
+    size_t off = 0, inside = 0, content = 0;
+    for (size_t i = 0; i < sp.n; i++)
+        content += sp.at[2 * i + 1] - sp.at[2 * i];
+    for (size_t i = 0; i < ids.n; i++) {
+        const char *p;
+        size_t len;
+        assert_int_equal(lf_tok_piece(t, ids.v[i], &p, &len), 0);
+        for (size_t k = 0; k < sp.n; k++) {
+            size_t a = sp.at[2 * k], b = sp.at[2 * k + 1];
+            if (off < b && off + len > a) {   /* overlaps range k: one byte inside it */
+                assert_int_equal(len, 1);
+                inside++;
+            }
+        }
+        off += len;
+    }
+    assert_int_equal(inside, content);
+    assert_int_equal(lf_tok_encode(t, text, n, true, &plain), 0);
+    assert_true(ids.n > plain.n);
+    lf_spans_free(&sp);
+    lf_ids_free(&ids);
+    lf_ids_free(&plain);
+    lf_buf_free(&out);
+}
+
+static void test_content(void **st)
+{
+    (void)st;
+    lf_gguf *g;
+    lf_tok *t;
+    lf_err err = {0};
+    if (lf_gguf_open(src_path("models/tokenizer.gguf"), &g, &err) || lf_tok_load(g, &t, &err))
+        fail_msg("%s", err.msg);
+#define DOC "<filesystem><directory path=\"/\" name=\"/\" mode=\"755\" owner=\"root\" " \
+            "group=\"root\" mtime=\"2025-01-01T00:00:00\"><file path=\"notes.txt\" " \
+            "name=\"notes.txt\" mode=\"644\" owner=\"root\" group=\"root\" " \
+            "mtime=\"2025-01-01T00:00:01\" size=\"24\"><body>hello world &amp; more\n" \
+            "</body></file><file path=\"z.bin\" name=\"z.bin\" mode=\"644\" owner=\"root\" " \
+            "group=\"root\" mtime=\"2025-01-01T00:00:01\" size=\"6\"><body encoding=\"base64\">" \
+            "AAECAwQF</body></file></directory></filesystem>"
+    content_case(t, "<W>\nwrite('/notes.txt', data=another line\n, data_length=13, offset=4, "
+                    "fh=3)\n---\n" DOC);
+    content_case(t, DOC "\n<END_FS>");
+    content_case(t, "<W>\nwrite('/notes.txt', data_base64=AP8=, data_length=2, offset=0, "
+                    "fh=None)\n---\n" DOC);
+#undef DOC
+    lf_tok_free(t);
+    lf_gguf_close(g);
+}
+
 /* ---- trainer ---- */
 
 static void test_train(void **st)
@@ -413,6 +484,7 @@ int main(void)
         cmocka_unit_test(test_golden),      cmocka_unit_test(test_special),
         cmocka_unit_test(test_roundtrip_bytes), cmocka_unit_test(test_seed_data),
         cmocka_unit_test(test_train),       cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_content),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

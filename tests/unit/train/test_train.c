@@ -641,7 +641,7 @@ static void test_export(void **state)
     c.vocab = 257;
     size_t n;
     float *p = rand_params(&c, &n);
-    assert_int_equal(lf_texport_gguf(mp, &c, p, LF_TEXPORT_F32, tg, &err), 0);
+    assert_int_equal(lf_texport_gguf(mp, &c, p, LF_TEXPORT_F32, false, tg, &err), 0);
     assert_int_equal(lf_gguf_open(mp, &g, &err), 0);
     char *s = NULL;
     assert_int_equal(lf_gguf_get_str(g, "general.architecture", &s), 0);
@@ -681,7 +681,7 @@ static void test_export(void **state)
     free(q);
     lf_gguf_close(g);
     /* bf16 export: halves the matrices, norms stay f32; import rounds as bf16 */
-    assert_int_equal(lf_texport_gguf(mp, &c, p, LF_TEXPORT_BF16, tg, &err), 0);
+    assert_int_equal(lf_texport_gguf(mp, &c, p, LF_TEXPORT_BF16, false, tg, &err), 0);
     assert_int_equal(lf_gguf_open(mp, &g, &err), 0);
     assert_int_equal(lf_gguf_tensor_find(g, "token_embd.weight")->type, LF_GGML_BF16);
     assert_int_equal(lf_gguf_tensor_find(g, "output_norm.weight")->type, LF_GGML_F32);

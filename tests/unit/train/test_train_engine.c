@@ -41,7 +41,7 @@ static void agree(const lf_tcfg *c)
     char path[128];
     snprintf(path, sizeof path, "/tmp/lf_train_engine_%d.gguf", (int)getpid());
     lf_err err = {0};
-    assert_int_equal(lf_texport_gguf(path, c, p, LF_TEXPORT_F32, NULL, &err), 0);
+    assert_int_equal(lf_texport_gguf(path, c, p, LF_TEXPORT_F32, false, NULL, &err), 0);
     enum { T = 21 };
     int32_t tok[T], tgt[T];
     for (int i = 0; i < T; i++) {

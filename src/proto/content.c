@@ -1,0 +1,120 @@
+/* content.c: where the file contents are in protocol text (content.h). */
+#include "proto/content.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/proto.h"
+
+static int push(lf_spans *s, size_t a, size_t b)
+{
+    if (a >= b)
+        return 0;
+    if (2 * s->n + 2 > s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 16;
+        size_t *at = realloc(s->at, cap * sizeof *at);
+        if (!at)
+            return -ENOMEM;
+        s->at = at;
+        s->cap = cap;
+    }
+    s->at[2 * s->n] = a;
+    s->at[2 * s->n + 1] = b;
+    s->n++;
+    return 0;
+}
+
+void lf_spans_free(lf_spans *s)
+{
+    if (!s)
+        return;
+    free(s->at);
+    memset(s, 0, sizeof *s);
+}
+
+/* The data of the write whose line starts at text[at]: its range, and
+ * where the line ends: at the first "\n---\n" followed by a state document
+ * ("<filesystem>") where the line parses (the prompt parser also asks the
+ * whole state to parse; data holding "\n---\n<filesystem>" after a tail of
+ * its own could only be told apart so). False when the line does not
+ * parse as a write. */
+static bool write_data(const char *text, size_t len, size_t at, size_t *a, size_t *b,
+                       size_t *line_end)
+{
+    static const char SEP[] = "\n---\n";
+    const char *p = text + at;
+    while ((p = memmem(p, len - (size_t)(p - text), SEP, sizeof SEP - 1))) {
+        size_t end = (size_t)(p - text);
+        static const char STATE[] = "<filesystem>";
+        bool state_next = len - end - (sizeof SEP - 1) >= sizeof STATE - 1 &&
+                          !memcmp(p + sizeof SEP - 1, STATE, sizeof STATE - 1);
+        lf_op op;
+        lf_err err;
+        if (state_next && lf_op_parse(text + at, end - at, &op, &err) == 0) {
+            char tail[96];
+            int tl = snprintf(tail, sizeof tail, ", data_length=%zu, offset=%llu, fh=", op.data_len,
+                              (unsigned long long)op.offset);
+            if (op.fh >= 0)
+                tl += snprintf(tail + tl, sizeof tail - (size_t)tl, "%lld)", op.fh);
+            else
+                tl += snprintf(tail + tl, sizeof tail - (size_t)tl, "None)");
+            bool ok = op.kind == LF_OP_WRITE && (size_t)tl <= end - at &&
+                      !memcmp(text + end - tl, tail, (size_t)tl);
+            size_t n = op.data_len;
+            lf_op_free(&op);
+            if (!ok)
+                return false;
+            *b = end - (size_t)tl;
+            /* data_base64= holds 4 characters for every 3 bytes (padded) */
+            static const char B64[] = "data_base64=";
+            size_t nb = (n + 2) / 3 * 4;
+            if (*b - at >= nb + sizeof B64 - 1 &&
+                !memcmp(text + *b - nb - (sizeof B64 - 1), B64, sizeof B64 - 1))
+                n = nb;
+            *a = *b - n;
+            *line_end = end;
+            return true;
+        }
+        p++;
+    }
+    return false;
+}
+
+int lf_content_spans(const char *text, size_t len, lf_spans *out)
+{
+    static const char W[] = "<W>\nwrite(";
+    static const char OPEN[] = "<body", CLOSE[] = "</body>", B64[] = " encoding=\"base64\">";
+    size_t from = 0;
+    const char *w = len ? memmem(text, len, W, sizeof W - 1) : NULL;
+    if (w) {
+        size_t a, b, end;
+        if (write_data(text, len, (size_t)(w - text) + 4, &a, &b, &end)) {
+            if (push(out, a, b))
+                return -ENOMEM;
+            from = end;
+        }
+    }
+    while (from < len) {
+        const char *o = memmem(text + from, len - from, OPEN, sizeof OPEN - 1);
+        if (!o)
+            break;
+        size_t i = (size_t)(o - text) + sizeof OPEN - 1;
+        if (i < len && text[i] == '>')
+            i++;
+        else if (len - i >= sizeof B64 - 1 && !memcmp(text + i, B64, sizeof B64 - 1))
+            i += sizeof B64 - 1;
+        else {
+            from = i;   /* "<body />" or not a body */
+            continue;
+        }
+        const char *c = memmem(text + i, len - i, CLOSE, sizeof CLOSE - 1);
+        size_t e = c ? (size_t)(c - text) : len;   /* an unfinished body runs to the end */
+        if (push(out, i, e))
+            return -ENOMEM;
+        from = c ? e + sizeof CLOSE - 1 : len;
+    }
+    return 0;
+}
