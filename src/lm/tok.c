@@ -9,7 +9,6 @@
  * Merge ranks live in an open-addressing hash keyed by the pair of ids.
  */
 #include "lm/tok.h"
-#include "proto/content.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -614,21 +613,7 @@ int lf_tok_encode(const lf_tok *t, const char *text, size_t len, bool parse_spec
     return rc;
 }
 
-int lf_tok_encode_content(const lf_tok *t, const char *text, size_t len, bool parse_special,
-                          lf_ids *ids)
+int32_t lf_tok_byte(const lf_tok *t, unsigned char b)
 {
-    lf_spans sp = {0};
-    int rc = lf_content_spans(text, len, &sp);
-    size_t at = 0;
-    for (size_t i = 0; i < sp.n && !rc; i++) {
-        size_t a = sp.at[2 * i], b = sp.at[2 * i + 1];
-        rc = lf_tok_encode(t, text + at, a - at, parse_special, ids);
-        for (size_t k = a; k < b && !rc; k++)
-            rc = lf_ids_push(ids, t->byte_id[(unsigned char)text[k]]);
-        at = b;
-    }
-    if (!rc)
-        rc = lf_tok_encode(t, text + at, len - at, parse_special, ids);
-    lf_spans_free(&sp);
-    return rc;
+    return t->byte_id[b];
 }

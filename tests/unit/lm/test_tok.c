@@ -357,8 +357,8 @@ static void content_case(const lf_tok *t, const char *text)
 static void test_content(void **st)
 {
     (void)st;
-    lf_gguf *g;
-    lf_tok *t;
+    lf_gguf *g = NULL;
+    lf_tok *t = NULL;
     lf_err err = {0};
     if (lf_gguf_open(src_path("models/tokenizer.gguf"), &g, &err) || lf_tok_load(g, &t, &err))
         fail_msg("%s", err.msg);
