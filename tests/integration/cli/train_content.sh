@@ -6,15 +6,10 @@
 # without being told, a plain model does not carry the key, and the engine
 # answers with such a model (`llmfuse complete`, `llmfuse eval` through the
 # local backend).
-set -uo pipefail
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib_train.sh"
 T=(--data "$SEED_EVAL" --tokenizer "$tmp/tok.gguf" --steps 2 --batch-tokens 4096 --dtype f32
    --seed 5 --lr 3e-3 --warmup 1 --config layers=1,dim=32,heads=1,kv_heads=1,head_dim=32,ffn=64,ctx=16384)
 
-"$LLMFUSE" tokenizer train --data "$SEED_EVAL" --vocab 600 --out "$tmp/tok.gguf" >"$tmp/log" 2>&1 ||
-    fail "tokenizer train: $(tail -n 3 "$tmp/log")"
 "$LLMFUSE" train "${T[@]}" --out "$tmp/plain.gguf" >"$tmp/plain.log" 2>&1 ||
     fail "plain: $(tail -n 3 "$tmp/plain.log")"
 "$LLMFUSE" train "${T[@]}" --content-bytes --out "$tmp/content.gguf" >"$tmp/content.log" 2>&1 ||

@@ -4,15 +4,10 @@
 # the trained weights against the plain loss from the same start and data
 # (same seed, same steps), --focal 0 is the plain loss bit for bit, and
 # values outside 0..8 are refused.
-set -uo pipefail
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib_train.sh"
 T=(--data "$SEED_EVAL" --tokenizer "$tmp/tok.gguf" --steps 3 --batch-tokens 4096 --dtype f32
    --seed 5 --lr 3e-3 --warmup 1 --config layers=1,dim=32,heads=1,kv_heads=1,head_dim=32,ffn=64,ctx=512)
 
-"$LLMFUSE" tokenizer train --data "$SEED_EVAL" --vocab 600 --out "$tmp/tok.gguf" >"$tmp/log" 2>&1 ||
-    fail "tokenizer train: $(tail -n 3 "$tmp/log")"
 "$LLMFUSE" train "${T[@]}" --out "$tmp/plain.gguf" >"$tmp/plain.log" 2>&1 ||
     fail "plain: $(tail -n 3 "$tmp/plain.log")"
 "$LLMFUSE" train "${T[@]}" --focal 0 --out "$tmp/zero.gguf" >"$tmp/log" 2>&1 ||

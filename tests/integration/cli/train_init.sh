@@ -4,14 +4,9 @@
 # at --lr 0 the export holds the same tensors); --ctx with --resume and
 # an --init file that is not a model are refused with a clear error.
 # --layers deepens an --init model without changing its answers.
-set -uo pipefail
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib_train.sh"
 T=(--data "$SEED_EVAL" --tokenizer "$tmp/tok.gguf" --steps 1 --batch-tokens 4096 --dtype f32)
 
-"$LLMFUSE" tokenizer train --data "$SEED_EVAL" --vocab 600 --out "$tmp/tok.gguf" >"$tmp/log" 2>&1 ||
-    fail "tokenizer train: $(tail -n 3 "$tmp/log")"
 "$LLMFUSE" train "${T[@]}" --out "$tmp/a.gguf" --ckpt "$tmp/ck" \
     --config layers=1,dim=32,heads=1,kv_heads=1,head_dim=32,ffn=64,ctx=512 >"$tmp/log" 2>&1 ||
     fail "train from scratch: $(tail -n 3 "$tmp/log")"
