@@ -15,11 +15,6 @@
 #include "lm/tok.h"
 #include "train/data.h"
 
-static int enc(void *ctx, const char *s, size_t n, lf_ids *ids)
-{
-    return lf_tok_encode(ctx, s, n, true, ids);
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -31,8 +26,10 @@ int main(int argc, char **argv)
     lf_model *m = NULL;
     lf_tok *tok = NULL;
     lf_tdata d = {0};
+    lf_tenc_tok enc = {.special = true};
     if (lf_model_load(argv[1], &m, &err) || lf_tok_load(m->g, &tok, &err) ||
-        lf_tdata_load(argv[2], enc, tok, lf_tok_eos(tok), m->cfg.n_ctx, &d, &err)) {
+        (enc.tok = tok, enc.content_bytes = m->content_bytes,
+         lf_tdata_load(argv[2], lf_tenc_tok_fn, &enc, lf_tok_eos(tok), m->cfg.n_ctx, &d, &err))) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }

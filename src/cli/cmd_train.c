@@ -173,16 +173,6 @@ static int parse_args(int argc, char **argv, train_opts *o)
     return 0;
 }
 
-typedef struct enc_ctx { const lf_tok *tok; int special; bool content_bytes; } enc_ctx;
-
-/* lf_tenc_fn over the GGUF tokenizer. */
-static int enc_tok(void *ctx, const char *s, size_t n, lf_ids *ids)
-{
-    const enc_ctx *e = ctx;
-    return e->content_bytes ? lf_tok_encode_content(e->tok, s, n, e->special, ids)
-                            : lf_tok_encode(e->tok, s, n, e->special, ids);
-}
-
 /* The device the steps run on: the CPU reference or the CUDA library. */
 typedef struct trainer {
     int cuda;
@@ -386,7 +376,7 @@ int lf_cmd_train(int argc, char **argv)
     }
     if ((rc = lf_tcfg_check(&o.cfg, &err)))
         goto out;
-    enc_ctx encctx = {tok, o.special, o.content_bytes};
+    lf_tenc_tok encctx = {tok, o.special, o.content_bytes};
     if (o.content_bytes)
         printf("encoding: file contents one token per byte (--content-bytes)\n");
     double t0 = now();
@@ -401,10 +391,10 @@ int lf_cmd_train(int argc, char **argv)
         }
         files[n_files++] = f;
     }
-    if ((rc = lf_tdata_load_files(files, n_files, enc_tok, &encctx, eos, o.cfg.ctx, &dtrain,
+    if ((rc = lf_tdata_load_files(files, n_files, lf_tenc_tok_fn, &encctx, eos, o.cfg.ctx, &dtrain,
                                   &err)))
         goto out;
-    if (o.val && (rc = lf_tdata_load(o.val, enc_tok, &encctx, eos, o.cfg.ctx, &dval, &err)))
+    if (o.val && (rc = lf_tdata_load(o.val, lf_tenc_tok_fn, &encctx, eos, o.cfg.ctx, &dval, &err)))
         goto out;
     printf("data: %zu train rows (%zu tokens, %zu longer than ctx %d dropped), %zu val rows; "
            "tokenized in %.1f s\n", dtrain.n_rows, dtrain.n_tokens, dtrain.n_dropped, o.cfg.ctx,

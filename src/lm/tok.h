@@ -54,6 +54,11 @@ int32_t lf_tok_byte(const lf_tok *t, unsigned char b);
  * position is then its offset, which the model can count. */
 int lf_tok_encode_content(const lf_tok *t, const char *text, size_t len, bool parse_special,
                           lf_ids *ids);
+/* tok_content.c: as lf_tok_encode_content for an answer to prompt[0..plen):
+ * a read's answer (the file's content) is all one token per byte too
+ * (proto/content.h lf_content_answer_spans). */
+int lf_tok_encode_answer(const lf_tok *t, const char *prompt, size_t plen, const char *text,
+                         size_t len, bool parse_special, lf_ids *ids);
 /* The GGUF token type of id (1 normal, 3 control, 4 user-defined, ...), or
  * -1 if id is out of range. Added by the tokenizer implementation. */
 int lf_tok_type(const lf_tok *t, int32_t id);

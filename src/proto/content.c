@@ -83,6 +83,16 @@ static bool write_data(const char *text, size_t len, size_t at, size_t *a, size_
     return false;
 }
 
+int lf_content_answer_spans(const char *prompt, size_t plen, const char *answer, size_t alen,
+                            lf_spans *out)
+{
+    static const char READ[] = "<R>\nread(", ERR[] = "ERROR: ";
+    if (plen >= sizeof READ - 1 && memmem(prompt, plen, READ, sizeof READ - 1) &&
+        !(alen >= sizeof ERR - 1 && !memcmp(answer, ERR, sizeof ERR - 1)))
+        return push(out, 0, alen);
+    return lf_content_spans(answer, alen, out);
+}
+
 int lf_content_spans(const char *text, size_t len, lf_spans *out)
 {
     static const char W[] = "<W>\nwrite(";

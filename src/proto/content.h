@@ -23,6 +23,12 @@ typedef struct lf_spans {
  * text when there is none: a completion). Empty ranges are left out. A
  * text that is not protocol text gives no ranges. Returns 0 or -ENOMEM. */
 int lf_content_spans(const char *text, size_t len, lf_spans *out);
+/* The contents of an answer to prompt[0..plen): the whole answer when
+ * the prompt is a read ("<R>\nread(") and the answer is not an error
+ * ("ERROR: "), since a read answers with the file's content; else those of
+ * lf_content_spans. Returns 0 or -ENOMEM. */
+int lf_content_answer_spans(const char *prompt, size_t plen, const char *answer, size_t alen,
+                            lf_spans *out);
 void lf_spans_free(lf_spans *s);
 
 #endif

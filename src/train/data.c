@@ -26,14 +26,24 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
+int lf_tenc_tok_fn(void *ctx, const char *text, size_t len, const char *prompt, size_t plen,
+                   lf_ids *ids)
+{
+    const lf_tenc_tok *e = ctx;
+    if (!e->content_bytes)
+        return lf_tok_encode(e->tok, text, len, e->special, ids);
+    return prompt ? lf_tok_encode_answer(e->tok, prompt, plen, text, len, e->special, ids)
+                  : lf_tok_encode_content(e->tok, text, len, e->special, ids);
+}
+
 int lf_tdata_add(lf_tdata *d, const char *prompt, size_t plen, const char *completion,
                  size_t clen, lf_tenc_fn enc, void *enc_ctx, int32_t eos, int max_len)
 {
     lf_ids ids = {0};
-    int rc = enc(enc_ctx, prompt, plen, &ids);
+    int rc = enc(enc_ctx, prompt, plen, NULL, 0, &ids);
     size_t np = ids.n;
     if (!rc)
-        rc = enc(enc_ctx, completion, clen, &ids);
+        rc = enc(enc_ctx, completion, clen, prompt, plen, &ids);
     if (rc)
         goto out;
     if (ids.n > (size_t)max_len) {   /* ids + eos is more than max_len+1 tokens */

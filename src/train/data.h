@@ -21,8 +21,23 @@
 #include "util/err.h"
 
 /* Appends the ids of text[0..len) to ids (ids->v grown with realloc, as
- * lf_ids_push does). Returns 0 or a negative errno. */
-typedef int (*lf_tenc_fn)(void *ctx, const char *text, size_t len, lf_ids *ids);
+ * lf_ids_push does): a row's prompt (prompt NULL), or its completion
+ * (prompt[0..plen) is that row's prompt, for an encoding that depends on
+ * it). Returns 0 or a negative errno. */
+typedef int (*lf_tenc_fn)(void *ctx, const char *text, size_t len, const char *prompt,
+                          size_t plen, lf_ids *ids);
+
+/* The encoder of rows for a GGUF tokenizer (lf_tenc_tok is its ctx):
+ * lf_tok_encode, or with content_bytes the file contents one token per
+ * byte (lf_tok_encode_content for a prompt, lf_tok_encode_answer for a
+ * completion), as a model marked llmfuse.content_bytes reads them. */
+typedef struct lf_tenc_tok {
+    const lf_tok *tok;
+    bool special;          /* special tokens parsed */
+    bool content_bytes;
+} lf_tenc_tok;
+int lf_tenc_tok_fn(void *ctx, const char *text, size_t len, const char *prompt, size_t plen,
+                   lf_ids *ids);
 
 typedef struct lf_tdata {
     int32_t *ids;        /* every kept row's tokens, concatenated */

@@ -374,6 +374,23 @@ static void test_content(void **st)
     content_case(t, DOC "\n<END_FS>");
     content_case(t, "<W>\nwrite('/notes.txt', data_base64=AP8=, data_length=2, offset=0, "
                     "fh=None)\n---\n" DOC);
+    /* a read's answer is the file's content: every byte a token */
+    static const char *const answers[] = {"hello world &amp; more\n", "a\xff\x00b"};
+    static const size_t alen[] = {23, 4};
+    for (int i = 0; i < 2; i++) {
+        static const char RP[] = "<R>\nread('/notes.txt', size=4096, offset=0, fh=3)\n---\n" DOC;
+        lf_ids ids = {0};
+        lf_buf out;
+        lf_buf_init(&out, 0);
+        assert_int_equal(lf_tok_encode_answer(t, RP, sizeof RP - 1, answers[i], alen[i], true,
+                                              &ids), 0);
+        assert_int_equal(ids.n, alen[i]);
+        assert_int_equal(lf_tok_decode(t, ids.v, ids.n, &out), 0);
+        assert_int_equal(out.len, alen[i]);
+        assert_memory_equal(out.data, answers[i], alen[i]);
+        lf_ids_free(&ids);
+        lf_buf_free(&out);
+    }
 #undef DOC
     lf_tok_free(t);
     lf_gguf_close(g);

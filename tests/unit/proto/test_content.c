@@ -1,7 +1,7 @@
 /* test_content.c: where the file contents are in protocol text: bodies of
  * both encodings, a write's data (raw, with text that looks like its own
- * tail or like a body, and base64), completions, and text that is not
- * protocol text. */
+ * tail or like a body, and base64), completions, read answers, and text
+ * that is not protocol text. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -82,11 +82,46 @@ static void test_write_data(void **st)
     assert_string_equal(contents(bad, out, sizeof out), "z");
 }
 
+/* The contents of an answer: a read's answer is the file's content, all
+ * of it (unless it is an error); other answers as lf_content_spans. */
+static void test_answers(void **st)
+{
+    (void)st;
+    static const char READ[] = "<R>\nread('/a', size=4096, offset=0, fh=3)\n---\n" ROOT
+                               FILE_("a", 5) "<body>hello</body></file></directory></filesystem>";
+    static const char MKDIR[] = "<W>\nmkdir('/d', mode=0o755)\n---\n" ROOT
+                                "</directory></filesystem>";
+    static const struct {
+        const char *prompt, *answer, *want;
+    } cases[] = {
+        {READ, "hello", "hello"},
+        {READ, "<body>x</body>", "<body>x</body>"},   /* content that looks like a body */
+        {READ, "ERROR: ENOENT", ""},
+        {READ, "", ""},
+        {MKDIR, ROOT FILE_("a", 2) "<body>hi</body></file></directory></filesystem>", "hi"},
+        {MKDIR, "ERROR: EEXIST", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        lf_spans sp = {0};
+        const char *a = cases[i].answer;
+        assert_int_equal(lf_content_answer_spans(cases[i].prompt, strlen(cases[i].prompt), a,
+                                                 strlen(a), &sp), 0);
+        char got[256] = "";
+        size_t n = 0;
+        for (size_t k = 0; k < sp.n; k++)
+            n += (size_t)snprintf(got + n, sizeof got - n, "%.*s",
+                                  (int)(sp.at[2 * k + 1] - sp.at[2 * k]), a + sp.at[2 * k]);
+        assert_string_equal(got, cases[i].want);
+        lf_spans_free(&sp);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bodies),
         cmocka_unit_test(test_write_data),
+        cmocka_unit_test(test_answers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

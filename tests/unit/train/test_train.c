@@ -271,9 +271,12 @@ static void test_convert(void **state)
 }
 
 /* Byte-level stub tokenizer: id = byte, end-of-text = 256. */
-static int enc_bytes(void *ctx, const char *s, size_t n, lf_ids *ids)
+static int enc_bytes(void *ctx, const char *s, size_t n, const char *prompt, size_t plen,
+                     lf_ids *ids)
 {
     (void)ctx;
+    (void)prompt;
+    (void)plen;
     int32_t *v = realloc(ids->v, (ids->n + n + 1) * sizeof(int32_t));
     if (!v)
         return -ENOMEM;
@@ -582,10 +585,6 @@ static void stub_tokenizer(char *path, size_t n)
     lf_bpe_trainer_free(tr);
 }
 
-static int enc_tok(void *ctx, const char *s, size_t n, lf_ids *ids)
-{
-    return lf_tok_encode(ctx, s, n, true, ids);
-}
 
 /* The batcher over the real tokenizer API (byte vocabulary). */
 static void test_tok_batcher(void **state)
@@ -601,7 +600,8 @@ static void test_tok_batcher(void **state)
     int32_t eos = lf_tok_eos(t);
     assert_int_equal(eos, 256);
     lf_tdata d = {0};
-    assert_int_equal(lf_tdata_add(&d, "ls /", 4, "[\".\"]", 5, enc_tok, t, eos, 64), 0);
+    lf_tenc_tok enc = {.tok = t, .special = true};
+    assert_int_equal(lf_tdata_add(&d, "ls /", 4, "[\".\"]", 5, lf_tenc_tok_fn, &enc, eos, 64), 0);
     assert_int_equal(d.n_rows, 1);
     assert_int_equal(d.plen[0], 4);
     assert_int_equal(d.off[1], 10);
