@@ -141,13 +141,21 @@ static size_t op_growth(const lf_op *op, const lf_state *st, size_t state_len)
     }
 }
 
-/* Upper bound on the bytes of the right answer to op. */
-static size_t answer_bytes(const lf_op *op, const lf_state *st, size_t state_len)
+/* Upper bound on the bytes of the right answer to op; *content: how many
+ * of them are file contents that are not in the prompt's state (a write's
+ * or a truncate's new bytes, a read's answer), which a model that reads
+ * contents one token per byte writes one token each. */
+static size_t answer_bytes(const lf_op *op, const lf_state *st, size_t state_len,
+                           size_t *content)
 {
     size_t r = 0;
     const lf_node *n = st && op->path ? lf_state_lookup(st, op->path, NULL) : NULL;
+    *content = 0;
     if (lf_op_is_write(op->kind)) {
-        r = state_len + op_growth(op, st, state_len) + 16;
+        size_t g = op_growth(op, st, state_len);
+        r = state_len + g + 16;
+        if (op->kind == LF_OP_WRITE || op->kind == LF_OP_TRUNCATE)
+            *content = g;
     } else if (op->kind == LF_OP_READDIR) {
         if (n && n->kind == LF_NODE_DIR) {
             r = 16;
@@ -161,6 +169,7 @@ static size_t answer_bytes(const lf_op *op, const lf_state *st, size_t state_len
             r = lf_text_needs_base64(n->data, n->size) ? b64_len(n->size) : n->size;
         else if (!st)
             r = state_len;
+        *content = r;
     } else if (op->kind == LF_OP_READLINK) {
         if (n && n->kind == LF_NODE_LINK)
             r = strlen(n->target);
@@ -171,15 +180,18 @@ static size_t answer_bytes(const lf_op *op, const lf_state *st, size_t state_len
 }
 
 /* Tokens for bytes of answer, at the density of a prompt of prompt_tokens
- * tokens over prompt_bytes bytes, then the fit check. */
-static int fit(lf_backend *b, size_t bytes, long prompt_tokens, size_t prompt_bytes,
-               size_t *max_tokens, lf_err *err)
+ * tokens over prompt_bytes bytes (the content bytes among them at one
+ * token each where the model reads contents so), then the fit check. */
+static int fit(lf_backend *b, size_t bytes, size_t content, long prompt_tokens,
+               size_t prompt_bytes, size_t *max_tokens, lf_err *err)
 {
     double r = 0.4;
     if (prompt_tokens > 0 && prompt_bytes > 0)
         r = (double)prompt_tokens / (double)prompt_bytes;
     r = r < 0.25 ? 0.25 : r > 1.0 ? 1.0 : r;
-    double t = ceil((double)bytes * r * 1.1) + 32;
+    if (!b->content_bytes || content > bytes)
+        content = 0;
+    double t = ceil((double)(bytes - content) * r * 1.1 + (double)content) + 32;
     if (b->context_tokens > 0) {
         long room = b->context_tokens - (prompt_tokens > 0 ? prompt_tokens : 0);
         if (t > (double)room)
@@ -197,8 +209,8 @@ long lf_backend_budget(lf_backend *b, const lf_op *op, long prompt_tokens,
 {
     /* The prompt is longer than its state, so prompt_tokens / state_len
      * over-estimates the density: conservative. */
-    return fit(b, answer_bytes(op, NULL, state_len), prompt_tokens, state_len, max_tokens,
-               NULL);
+    size_t content, bytes = answer_bytes(op, NULL, state_len, &content);
+    return fit(b, bytes, content, prompt_tokens, state_len, max_tokens, NULL);
 }
 
 int lf_backend_budget_request(lf_backend *b, const lf_request *req, size_t *max_tokens,
@@ -237,9 +249,10 @@ int lf_backend_budget_request(lf_backend *b, const lf_request *req, size_t *max_
     const char *sep = memmem(req->prompt, req->prompt_len, "\n---\n", 5);
     if (sep)
         state_len = req->prompt_len - (size_t)(sep + 5 - req->prompt);
+    size_t content, bytes = answer_bytes(req->op, req->state, state_len, &content);
     if (pt < 0) { /* unlimited (the oracle): the bound in bytes is plenty */
-        *max_tokens = answer_bytes(req->op, req->state, state_len) + 32;
+        *max_tokens = bytes + 32;
         return 0;
     }
-    return fit(b, answer_bytes(req->op, req->state, state_len), pt, pbytes, max_tokens, err);
+    return fit(b, bytes, content, pt, pbytes, max_tokens, err);
 }

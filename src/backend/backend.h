@@ -51,6 +51,8 @@ struct lf_backend {
     const lf_backend_vt *vt;
     lf_contract contract;    /* the profile this backend's model expects */
     long context_tokens;     /* the model's context window; <= 0 unlimited */
+    bool content_bytes;      /* its model writes file contents one token per byte
+                              * (llmfuse.content_bytes): budgets count them so */
 };
 
 /* Options shared by every backend constructor (unused fields are ignored). */

@@ -178,6 +178,7 @@ int lf_backend_local_new(const lf_backend_opts *o, lf_backend **out, lf_err *err
         goto fail;
     lb->base.contract = o->contract >= 0 ? (lf_contract)o->contract : lb->m->contract;
     lb->base.context_tokens = n_ctx;
+    lb->base.content_bytes = lb->m->content_bytes;
     *out = &lb->base;
     return 0;
 fail:

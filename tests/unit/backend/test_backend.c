@@ -13,6 +13,7 @@
 
 #include "backend/backend.h"
 #include "lf_config.h"
+#include "proto/content.h"
 #include "proto/proto.h"
 #include "state/apply.h"
 #include "backend_test.h"
@@ -130,12 +131,37 @@ static void test_budget_plain(void **s)
     lf_op_free(&op);
 }
 
-/* For each op on a prepared state, the budget from the request must cover
- * the tokens of the oracle's answer (the right answer never gets cut). */
-static void test_budget_covers_answer(void **s)
+/* Tokens of text for a model that reads file contents one token per byte
+ * (llmfuse.content_bytes): those bytes one token each, the rest 4 bytes a
+ * token. text is a prompt (prompt NULL) or the answer to prompt. */
+static long count_content(const char *prompt, size_t plen, const char *t, size_t n)
 {
-    (void)s;
-    lf_backend b = {.vt = &fake_vt, .contract = LF_CONTRACT_SEED, .context_tokens = 1 << 20};
+    lf_spans sp = {0};
+    int rc = prompt ? lf_content_answer_spans(prompt, plen, t, n, &sp)
+                    : lf_content_spans(t, n, &sp);
+    assert_int_equal(rc, 0);
+    size_t c = 0;
+    for (size_t i = 0; i < sp.n; i++)
+        c += sp.at[2 * i + 1] - sp.at[2 * i];
+    lf_spans_free(&sp);
+    return (long)(n - c + 3) / 4 + (long)c;
+}
+static long fake_count_content(lf_backend *b, const char *t, size_t n)
+{
+    (void)b;
+    return count_content(NULL, 0, t, n);
+}
+static const lf_backend_vt fake_content_vt = {"fake", fake_complete, fake_count_content, fake_free};
+
+/* For each op on a prepared state, the budget from the request must cover
+ * the tokens of the oracle's answer (the right answer never gets cut), for
+ * a model of 4 bytes a token and for one that writes file contents one
+ * token per byte (content: a truncate that grows a file by 4,000 zero bytes
+ * answers 5,336 base64 tokens more). */
+static void budget_cases(bool content)
+{
+    lf_backend b = {.vt = content ? &fake_content_vt : &fake_vt, .contract = LF_CONTRACT_SEED,
+                    .context_tokens = 1 << 20, .content_bytes = content};
     lf_state *st = lf_state_new("root", "root");
     static const char *setup[] = {
         "mkdir('/d', mode=0o40755)", "mkdir('/d/e', mode=0o40755)",
@@ -190,7 +216,8 @@ static void test_budget_covers_answer(void **s)
         long pt = 0;
         assert_int_equal(lf_backend_budget_request(&b, &req, &mt, &pt, NULL), 0);
         assert_true(pt > (long)prompt.len / 4);
-        long need = fake_count(&b, ans.data, ans.len);
+        long need = content ? count_content(prompt.data, prompt.len, ans.data, ans.len)
+                            : fake_count(&b, ans.data, ans.len);
         if ((long)mt < need)
             fail_msg("op %zu (%s): budget %zu < answer %ld tokens", i,
                      lf_op_name(ops[i].kind), mt, need);
@@ -209,6 +236,13 @@ static void test_budget_covers_answer(void **s)
         lf_op_free(&ops[i]);
     }
     lf_state_free(st);
+}
+
+static void test_budget_covers_answer(void **s)
+{
+    (void)s;
+    budget_cases(false);
+    budget_cases(true);
 }
 
 static void test_complete_enospc(void **s)
