@@ -97,15 +97,18 @@ int lf_content_spans(const char *text, size_t len, lf_spans *out)
 {
     static const char W[] = "<W>\nwrite(";
     static const char OPEN[] = "<body", CLOSE[] = "</body>", B64[] = " encoding=\"base64\">";
+    static const char STATE[] = "\n---\n<filesystem>";
     size_t from = 0;
     const char *w = len ? memmem(text, len, W, sizeof W - 1) : NULL;
-    if (w) {
-        size_t a, b, end;
-        if (write_data(text, len, (size_t)(w - text) + 4, &a, &b, &end)) {
-            if (push(out, a, b))
-                return -ENOMEM;
-            from = end;
-        }
+    size_t a, b, end;
+    if (w && write_data(text, len, (size_t)(w - text) + 4, &a, &b, &end)) {
+        if (push(out, a, b))
+            return -ENOMEM;
+        from = end;
+    } else {   /* a prompt's bodies are in its state, not in its op line */
+        const char *st = len ? memmem(text, len, STATE, sizeof STATE - 1) : NULL;
+        if (st)
+            from = (size_t)(st - text);
     }
     while (from < len) {
         const char *o = memmem(text + from, len - from, OPEN, sizeof OPEN - 1);

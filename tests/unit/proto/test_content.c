@@ -49,6 +49,10 @@ static void test_bodies(void **st)
     const char *p = "<W>\ntruncate('/a', length=2, fh=None)\n---\n" ROOT FILE_("a", 5)
         "<body>hello</body></file></directory></filesystem>";
     assert_string_equal(contents(p, out, sizeof out), "hello");
+    /* a path in the op line that looks like a body tag is not one */
+    const char *r = "<W>\nrename('/<body>x', new_path=/y)\n---\n" ROOT FILE_("&lt;body&gt;x", 2)
+        "<body>hi</body></file></directory></filesystem>";
+    assert_string_equal(contents(r, out, sizeof out), "hi");
     /* an answer cut inside a body: the body runs to the end */
     assert_string_equal(contents(ROOT FILE_("a", 5) "<body>hel", out, sizeof out), "hel");
     /* not protocol text */
