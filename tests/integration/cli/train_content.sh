@@ -4,8 +4,8 @@
 # the rows take more tokens than the plain encoding, the exported model
 # carries llmfuse.content_bytes, a run --init from it keeps the encoding
 # without being told, a plain model does not carry the key, and the engine
-# answers with such a model (`llmfuse complete`, `llmfuse eval` through the
-# local backend).
+# encodes prompts for such a model that way and answers with it (`llmfuse
+# complete`, `llmfuse eval` through the local backend).
 . "$(dirname "$0")/lib_train.sh"
 T=(--data "$SEED_EVAL" --tokenizer "$tmp/tok.gguf" --steps 2 --batch-tokens 4096 --dtype f32
    --seed 5 --lr 3e-3 --warmup 1 --config layers=1,dim=32,heads=1,kv_heads=1,head_dim=32,ffn=64,ctx=16384)
@@ -31,9 +31,17 @@ grep -q 'one token per byte' "$tmp/again.log" || fail "--init from a marked mode
 [ "$(tokens "$tmp/again.log")" = "$nc" ] || fail "--init encoded $(tokens "$tmp/again.log") tokens, not $nc"
 # the engine reads such a model: a completion and an eval through the local backend
 head -n 3 "$SEED_EVAL" >"$tmp/rows.jsonl"
-printf '<W>\nwrite(%s, data=hi, data_length=2, offset=0, fh=3)\n---\n<filesystem><directory path="/" name="/" mode="755" owner="root" group="root" mtime="2025-01-01T00:00:00"><file path="a" name="a" mode="644" owner="root" group="root" mtime="2025-01-01T00:00:01" size="0"><body /></file></directory></filesystem>' "'/a'" |
-    "$LLMFUSE" complete --model "$tmp/content.gguf" --max-tokens 8 >"$tmp/out" 2>"$tmp/err" ||
-    fail "complete: $(tail -n 3 "$tmp/err")"
+# (the prompt's contents, one token per byte for the marked model only:
+# more prompt tokens than the plain model's encoding of the same text)
+printf '<W>\nwrite(%s, data=hello world, data_length=11, offset=0, fh=3)\n---\n<filesystem><directory path="/" name="/" mode="755" owner="root" group="root" mtime="2025-01-01T00:00:00"><file path="a" name="a" mode="644" owner="root" group="root" mtime="2025-01-01T00:00:01" size="11"><body>hello world</body></file></directory></filesystem>' "'/a'" >"$tmp/prompt"
+for m in content plain; do
+    "$LLMFUSE" complete --model "$tmp/$m.gguf" --max-tokens 8 --stats <"$tmp/prompt" >"$tmp/out" 2>"$tmp/err.$m" ||
+        fail "complete ($m): $(tail -n 3 "$tmp/err.$m")"
+done
+ptok() { sed -n 's/^prefill: \([0-9]*\) tokens.*/\1/p' "$1"; }
+pc=$(ptok "$tmp/err.content") pp=$(ptok "$tmp/err.plain")
+[ -n "$pc" ] && [ -n "$pp" ] || fail "complete --stats printed no prompt length"
+[ "$pc" -gt "$pp" ] || fail "the marked model's prompt took $pc tokens, the plain model's $pp"
 "$LLMFUSE" eval --model "$tmp/content.gguf" --data "$tmp/rows.jsonl" --out "$tmp/ev" --no-progress \
     >"$tmp/elog" 2>&1 || fail "eval: $(tail -n 3 "$tmp/elog")"
 grep -q 'exact match' "$tmp/elog" || fail "eval printed no result"
