@@ -26,10 +26,12 @@ int main(int argc, char **argv)
     lf_model *m = NULL;
     lf_tok *tok = NULL;
     lf_tdata d = {0};
-    lf_tenc_tok enc = {.special = true};
-    if (lf_model_load(argv[1], &m, &err) || lf_tok_load(m->g, &tok, &err) ||
-        (enc.tok = tok, enc.content_bytes = m->content_bytes,
-         lf_tdata_load(argv[2], lf_tenc_tok_fn, &enc, lf_tok_eos(tok), m->cfg.n_ctx, &d, &err))) {
+    if (lf_model_load(argv[1], &m, &err) || lf_tok_load(m->g, &tok, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    lf_tenc_tok enc = {.tok = tok, .special = true, .content_bytes = m->content_bytes};
+    if (lf_tdata_load(argv[2], lf_tenc_tok_fn, &enc, lf_tok_eos(tok), m->cfg.n_ctx, &d, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }

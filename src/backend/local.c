@@ -106,8 +106,9 @@ static long local_count_tokens(lf_backend *b, const char *text, size_t len)
 {
     local_backend *lb = (local_backend *)b;
     lf_ids ids = {0};
-    long n = lf_model_encode(lb->m, lb->tok, text, len, true, &ids) < 0 ? lf_backend_estimate_tokens(len)
-                                                                 : (long)ids.n;
+    long n = lf_model_encode(lb->m, lb->tok, text, len, true, &ids) < 0
+                 ? lf_backend_estimate_tokens(len)
+                 : (long)ids.n;
     lf_ids_free(&ids);
     return n;
 }

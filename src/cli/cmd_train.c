@@ -45,6 +45,7 @@
 
 #include "cli/cli.h"
 #include "lm/gguf.h"
+#include "lm/model.h"
 #include "lm/tok.h"
 #include "train/data.h"
 #include "train/io.h"
@@ -332,8 +333,7 @@ int lf_cmd_train(int argc, char **argv)
         if ((rc = lf_gguf_open(o.init, &ig, &err)) ||
             (rc = lf_timport_gguf(ig, &o.cfg, &init_p, &err)))
             goto out;
-        uint64_t cb;
-        if (lf_gguf_get_u64(ig, "llmfuse.content_bytes", &cb) == 0 && cb)
+        if (lf_gguf_content_bytes(ig))
             o.content_bytes = true;   /* the model reads its input so */
         lf_gguf_close(ig);   /* the weights were copied */
         ig = NULL;

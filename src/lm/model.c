@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/content.h"
+
 #define ARCH "qwen3"
 
 static int get_int(const lf_gguf *g, const char *key, bool required, int def, int *out,
@@ -192,8 +194,7 @@ int lf_model_from_gguf(lf_gguf *g, bool take, lf_model **out, lf_err *err)
     uint64_t proto;
     m->ours = lf_gguf_get_u64(g, "llmfuse.protocol", &proto) == 0;
     m->contract = m->ours ? LF_CONTRACT_NONE : LF_CONTRACT_SEED;
-    uint64_t cb;
-    m->content_bytes = lf_gguf_get_u64(g, "llmfuse.content_bytes", &cb) == 0 && cb;
+    m->content_bytes = lf_gguf_content_bytes(g);
     if (lf_gguf_get_str(g, "llmfuse.contract", &contract) == 0) {
         int k = lf_contract_from_name(contract);
         if (k < 0) {
@@ -244,6 +245,12 @@ uint64_t lf_model_params(const lf_model *m)
                    2ull * c->dim + 2ull * c->head_dim;
     uint64_t emb = (uint64_t)c->dim * c->vocab;
     return per * c->n_layer + emb * (m->tied ? 1 : 2) + c->dim;
+}
+
+bool lf_gguf_content_bytes(const lf_gguf *g)
+{
+    uint64_t v;
+    return lf_gguf_get_u64(g, LF_CONTENT_BYTES_KEY, &v) == 0 && v;
 }
 
 int lf_model_encode(const lf_model *m, const lf_tok *tok, const char *text, size_t len,

@@ -124,6 +124,10 @@ void lf_ctx_truncate(lf_ctx *c, int pos);
 int lf_forward(lf_ctx *c, const int32_t *tokens, int n, bool all_logits, float *logits,
                lf_err *err);
 
+/* Whether the GGUF g is marked llmfuse.content_bytes (a model trained on
+ * file contents one token per byte): what lf_model_load sets
+ * content_bytes from, and what `llmfuse train --init` keeps. */
+bool lf_gguf_content_bytes(const lf_gguf *g);
 /* Encodes text for m with its tokenizer tok the way m was trained:
  * lf_tok_encode_content when m->content_bytes, else lf_tok_encode. */
 int lf_model_encode(const lf_model *m, const lf_tok *tok, const char *text, size_t len,

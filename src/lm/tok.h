@@ -47,10 +47,10 @@ int lf_tok_encode(const lf_tok *t, const char *text, size_t len, bool parse_spec
 /* The token whose text is the single byte b (a byte-level vocabulary has
  * one for each: lf_tok_load checks). */
 int32_t lf_tok_byte(const lf_tok *t, unsigned char b);
-/* tok_content.c: as lf_tok_encode, except that every byte of the file contents in text
- * (proto/content.h: bodies and a write's data) is a token of its own (the
- * vocabulary's byte tokens), and the text around them is encoded piece by
- * piece. For models trained so (llmfuse.content_bytes, lf_model): a byte's
+/* tok_content.c: as lf_tok_encode, except that every byte of the file
+ * contents in text (proto/content.h: bodies and a write's data) is a token
+ * of its own (the vocabulary's byte tokens), and the text around them is
+ * encoded piece by piece. For models trained so (llmfuse.content_bytes, lf_model): a byte's
  * position is then its offset, which the model can count. */
 int lf_tok_encode_content(const lf_tok *t, const char *text, size_t len, bool parse_special,
                           lf_ids *ids);

@@ -1,7 +1,6 @@
 /* tok_content.c: lf_tok_encode_content and lf_tok_encode_answer (tok.h):
  * file contents one byte token each, the rest of the text as lf_tok_encode
- * encodes it. Apart from
- * tok.c, which knows nothing of the protocol. */
+ * encodes it. Apart from tok.c, which knows nothing of the protocol. */
 #include "lm/tok.h"
 
 #include "proto/content.h"

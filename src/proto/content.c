@@ -3,11 +3,12 @@
 
 #include <errno.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "proto/proto.h"
+#include "proto/proto_int.h"
+#include "util/buf.h"
 
 static int push(lf_spans *s, size_t a, size_t b)
 {
@@ -39,55 +40,62 @@ void lf_spans_free(lf_spans *s)
  * where the line ends: at the first "\n---\n" followed by a state document
  * ("<filesystem>") where the line parses (the prompt parser also asks the
  * whole state to parse; data holding "\n---\n<filesystem>" after a tail of
- * its own could only be told apart so). False when the line does not
- * parse as a write. */
+ * its own could only be told apart so). The data follows the path as
+ * lf_proto_repr writes it: "write(" PATH ", data=" or ", data_base64=".
+ * False when the line does not parse as a write written so. */
 static bool write_data(const char *text, size_t len, size_t at, size_t *a, size_t *b,
                        size_t *line_end)
 {
-    static const char SEP[] = "\n---\n";
-    const char *p = text + at;
-    while ((p = memmem(p, len - (size_t)(p - text), SEP, sizeof SEP - 1))) {
-        size_t end = (size_t)(p - text);
-        static const char STATE[] = "<filesystem>";
-        bool state_next = len - end - (sizeof SEP - 1) >= sizeof STATE - 1 &&
-                          !memcmp(p + sizeof SEP - 1, STATE, sizeof STATE - 1);
+    static const char SEP[] = "\n---\n", STATE[] = "<filesystem>", OPEN[] = "write(";
+    static const char RAW[] = ", data=", B64[] = ", data_base64=";
+    for (const char *p = text + at; (p = memmem(p, len - (size_t)(p - text), SEP, sizeof SEP - 1));
+         p++) {
+        size_t end = (size_t)(p - text), after = end + sizeof SEP - 1;
         lf_op op;
         lf_err err;
-        if (state_next && lf_op_parse(text + at, end - at, &op, &err) == 0) {
-            char tail[96];
-            int tl = snprintf(tail, sizeof tail, ", data_length=%zu, offset=%llu, fh=", op.data_len,
-                              (unsigned long long)op.offset);
-            if (op.fh >= 0)
-                tl += snprintf(tail + tl, sizeof tail - (size_t)tl, "%lld)", op.fh);
-            else
-                tl += snprintf(tail + tl, sizeof tail - (size_t)tl, "None)");
-            bool ok = op.kind == LF_OP_WRITE && (size_t)tl <= end - at &&
-                      !memcmp(text + end - tl, tail, (size_t)tl);
-            size_t n = op.data_len;
-            lf_op_free(&op);
-            if (!ok)
-                return false;
-            *b = end - (size_t)tl;
-            /* data_base64= holds 4 characters for every 3 bytes (padded) */
-            static const char B64[] = "data_base64=";
-            size_t nb = (n + 2) / 3 * 4;
-            if (*b - at >= nb + sizeof B64 - 1 &&
-                !memcmp(text + *b - nb - (sizeof B64 - 1), B64, sizeof B64 - 1))
-                n = nb;
-            *a = *b - n;
-            *line_end = end;
-            return true;
+        if (len - after < sizeof STATE - 1 || memcmp(text + after, STATE, sizeof STATE - 1) ||
+            lf_op_parse(text + at, end - at, &op, &err))
+            continue;
+        lf_buf path;
+        lf_buf_init(&path, 0);
+        bool ok = op.kind == LF_OP_WRITE && !lf_proto_repr(op.path, strlen(op.path), &path);
+        size_t d = at + sizeof OPEN - 1 + path.len, n = op.data_len;
+        ok = ok && d <= end && !memcmp(text + at + sizeof OPEN - 1, path.data, path.len);
+        if (ok && end - d >= sizeof B64 - 1 && !memcmp(text + d, B64, sizeof B64 - 1)) {
+            d += sizeof B64 - 1;
+            n = (n + 2) / 3 * 4;   /* 4 characters for every 3 bytes, padded */
+        } else if (ok && end - d >= sizeof RAW - 1 && !memcmp(text + d, RAW, sizeof RAW - 1)) {
+            d += sizeof RAW - 1;
+        } else {
+            ok = false;
         }
-        p++;
+        lf_buf_free(&path);
+        lf_op_free(&op);
+        if (!ok || n > end - d)
+            return false;
+        *a = d;
+        *b = d + n;
+        *line_end = end;
+        return true;
     }
     return false;
+}
+
+/* The prompt's tag line: the first "<W>\n" or "<R>\n" (a contract wrapper
+ * before it holds neither), or NULL. */
+static const char *tag(const char *text, size_t len)
+{
+    const char *w = len ? memmem(text, len, "<W>\n", 4) : NULL;
+    const char *r = len ? memmem(text, w ? (size_t)(w - text) : len, "<R>\n", 4) : NULL;
+    return r ? r : w;
 }
 
 int lf_content_answer_spans(const char *prompt, size_t plen, const char *answer, size_t alen,
                             lf_spans *out)
 {
     static const char READ[] = "<R>\nread(", ERR[] = "ERROR: ";
-    if (plen >= sizeof READ - 1 && memmem(prompt, plen, READ, sizeof READ - 1) &&
+    const char *t = tag(prompt, plen);
+    if (t && plen - (size_t)(t - prompt) >= sizeof READ - 1 && !memcmp(t, READ, sizeof READ - 1) &&
         !(alen >= sizeof ERR - 1 && !memcmp(answer, ERR, sizeof ERR - 1)))
         return push(out, 0, alen);
     return lf_content_spans(answer, alen, out);
@@ -99,9 +107,10 @@ int lf_content_spans(const char *text, size_t len, lf_spans *out)
     static const char OPEN[] = "<body", CLOSE[] = "</body>", B64[] = " encoding=\"base64\">";
     static const char STATE[] = "\n---\n<filesystem>";
     size_t from = 0;
-    const char *w = len ? memmem(text, len, W, sizeof W - 1) : NULL;
+    const char *t = tag(text, len);
+    bool w = t && len - (size_t)(t - text) >= sizeof W - 1 && !memcmp(t, W, sizeof W - 1);
     size_t a, b, end;
-    if (w && write_data(text, len, (size_t)(w - text) + 4, &a, &b, &end)) {
+    if (w && write_data(text, len, (size_t)(t - text) + 4, &a, &b, &end)) {
         if (push(out, a, b))
             return -ENOMEM;
         from = end;

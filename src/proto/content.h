@@ -10,6 +10,9 @@
 
 #include <stddef.h>
 
+/* The GGUF key (u32, 1) that marks a model trained so. */
+#define LF_CONTENT_BYTES_KEY "llmfuse.content_bytes"
+
 /* Byte ranges [at[2i], at[2i+1]) of a text, in order, disjoint. */
 typedef struct lf_spans {
     size_t *at;

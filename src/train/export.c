@@ -9,6 +9,7 @@
 
 #include "lm/kernels.h"
 #include "lm/quant.h"
+#include "proto/content.h"
 
 #include "train/io.h"
 
@@ -65,7 +66,7 @@ int lf_texport_gguf(const char *path, const lf_tcfg *c, const float *p, lf_texpo
     if (!rc) rc = lf_gguf_set_f32(w, "qwen3.attention.layer_norm_rms_epsilon", c->eps);
     if (!rc) rc = lf_gguf_set_u32(w, "llmfuse.protocol", 1);
     if (!rc) rc = lf_gguf_set_str(w, "llmfuse.contract", "none");
-    if (!rc && content_bytes) rc = lf_gguf_set_u32(w, "llmfuse.content_bytes", 1);
+    if (!rc && content_bytes) rc = lf_gguf_set_u32(w, LF_CONTENT_BYTES_KEY, 1);
     if (!rc && tok) rc = lf_gguf_copy_kvs(w, tok, "tokenizer.");
     if (rc) {
         rc = lf_err_set(err, -rc, "export: metadata");

@@ -95,6 +95,9 @@ static void test_answers(void **st)
                                FILE_("a", 5) "<body>hello</body></file></directory></filesystem>";
     static const char MKDIR[] = "<W>\nmkdir('/d', mode=0o755)\n---\n" ROOT
                                 "</directory></filesystem>";
+    static const char WRITE_R[] = "<W>\nwrite('/a', data=<R>\nread(, data_length=9, offset=0, "
+                                  "fh=3)\n---\n" ROOT FILE_("a", 0)
+                                  "<body /></file></directory></filesystem>";
     static const struct {
         const char *prompt, *answer, *want;
     } cases[] = {
@@ -104,6 +107,9 @@ static void test_answers(void **st)
         {READ, "", ""},
         {MKDIR, ROOT FILE_("a", 2) "<body>hi</body></file></directory></filesystem>", "hi"},
         {MKDIR, "ERROR: EEXIST", ""},
+        /* a write whose data looks like a read's tag line: not a read */
+        {WRITE_R, ROOT FILE_("a", 9) "<body>&lt;R&gt;\nread(</body></file></directory></filesystem>",
+         "&lt;R&gt;\nread("},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         lf_spans sp = {0};
