@@ -383,6 +383,15 @@ static int32_t heal(const lf_bodylen *g, int i)
     return -1;
 }
 
+/* Whether token i goes on with the body's content where only its end may
+ * come: base64 letters where the size leaves only '=' padding (a text
+ * body whose bytes are all written is past its content already: CLOSE).
+ * That is a body running long, which the mask cuts like any other. */
+static bool runs_past(const lf_bodylen *g, int i)
+{
+    return g->mode == B64 && g->left <= g->pad && i < g->v->n && (g->v->flags[i] & T_B64);
+}
+
 void lf_bodylen_mask(void *ctx, float *logits, int n)
 {
     lf_bodylen *g = ctx;
@@ -398,7 +407,7 @@ void lf_bodylen_mask(void *ctx, float *logits, int n)
         for (int i = 1; i < n; i++)
             if (logits[i] > logits[top])
                 top = i;
-        if (!token_allowed(g, top) && heal(g, top) < 0) {
+        if (!token_allowed(g, top) && heal(g, top) < 0 && !runs_past(g, top)) {
             g->mode = OFF;
             return;
         }

@@ -8,8 +8,10 @@
  *
  * The local backend decodes <W> answers under it (an lf_gen_constraint), so
  * a model that writes the right size cannot end the body at the wrong byte
- * (the commonest mistake of the bundled model on a truncate). It only
- * cuts: where the model's first choice would end the body early (or break
+ * (the commonest mistake of the bundled model on a truncate), nor run a
+ * base64 body past its last letter into more letters where the size
+ * leaves only its '=' padding (zero-filled growth: a long run of 'A').
+ * It only cuts: where the model's first choice would end the body early (or break
  * it), the size it wrote is not the body it means, and the constraint
  * steps aside for the rest of the answer rather than pad the body. The
  * size itself is whatever the model wrote. A name is forced outright: the

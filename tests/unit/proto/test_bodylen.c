@@ -221,6 +221,42 @@ static void test_mask(void **st)
     assert_float_equal(logits[id_of("</body>")], 3, 0);
     assert_float_equal(logits[id_of("x")], -10, 0);
     assert_true(ok(&g, "</body>"));   /* off for the rest of the answer */
+    /* a base64 body running past its letters into the padding is cut: the
+     * model's 'A' becomes '=' (4 bytes: 6 letters, then "==") */
+    lf_bodylen_init(&g, v);
+    feed(&g, FILE_OPEN);
+    feed(&g, "4\"><body encoding=\"base64\">AAAAAA");
+    fill(logits, -10);
+    logits[id_of("A")] = 4;
+    logits[id_of("AAAA")] = 3;
+    logits[id_of("=")] = 1;
+    logits[id_of("==")] = 0;
+    lf_bodylen_mask(&g, logits, N_TOK);
+    assert_true(isinf(logits[id_of("A")]));
+    assert_true(isinf(logits[id_of("AAAA")]));
+    assert_true(isinf(logits[id_of("</body>")]));
+    assert_float_equal(logits[id_of("=")], 1, 0);
+    assert_float_equal(logits[id_of("==")], 0, 0);
+    lf_bodylen_feed_token(&g, id_of("="));
+    fill(logits, -10);
+    logits[id_of("A")] = 4;
+    logits[id_of("=")] = 1;
+    lf_bodylen_mask(&g, logits, N_TOK);
+    assert_true(isinf(logits[id_of("A")]));
+    assert_float_equal(logits[id_of("=")], 1, 0);
+    lf_bodylen_feed_token(&g, id_of("="));
+    assert_false(ok(&g, "A"));
+    assert_true(ok(&g, "</body>"));   /* still on: the body ends here */
+    /* but '=' before the padding is a body ended early: left alone */
+    lf_bodylen_init(&g, v);
+    feed(&g, FILE_OPEN);
+    feed(&g, "4\"><body encoding=\"base64\">AAAA");
+    fill(logits, -10);
+    logits[id_of("=")] = 4;
+    logits[id_of("A")] = 1;
+    lf_bodylen_mask(&g, logits, N_TOK);
+    assert_float_equal(logits[id_of("=")], 4, 0);
+    assert_true(ok(&g, "=</body>"));   /* off */
     lf_bodylen_vocab_free(v);
 }
 
