@@ -62,7 +62,8 @@ for p in sorted(glob.glob(out + "/chunks/e_*/report.json")):
         else:
             print(f"episode {x['episode']}: first divergence at step {x['first_divergence']} "
                   f"({x['divergence_op']}): {(x.get('divergence') or '')[:120]}"
-                  + (f" [refused, state kept: {x['refused_because'][:100]}]" if x.get("refused_because") else ""))
+                  + (f" [refused, state kept: {x['refused_because'][:100]}]" if x.get("refused_because") else "")
+                  + (f" [the refused answer: {x['refused_answer'][:120]}]" if x.get("refused_answer") else ""))
 for k in sorted(surv):
     n, ok = surv[k]
     print(f"state still exact after {k:2d} steps: {ok}/{n} ({100 * ok / n:.0f}%)")

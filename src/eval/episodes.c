@@ -73,6 +73,19 @@ static char *state_diff(const lf_state *truth, const lf_state *model)
     return r;
 }
 
+/* The first difference between a label and an answer, each cut as
+ * exact_cut cuts it. */
+static char *text_diff(bool w, const char *label, size_t nl, const char *ans, size_t na)
+{
+    lf_buf d;
+    lf_buf_init(&d, 0);
+    char *r = NULL;
+    if (!lf_fs_diff_excerpt(label, lf_eval_cut(label, nl, w), ans, lf_eval_cut(ans, na, w), &d))
+        r = lf_buf_steal(&d, NULL);
+    lf_buf_free(&d);
+    return r;
+}
+
 /* Replays one episode. Returns 0 or -ENOMEM. */
 static int replay(ep_ctx *c, const size_t *idx, lf_eval_episode *ep)
 {
@@ -176,8 +189,11 @@ static int replay(ep_ctx *c, const size_t *idx, lf_eval_episode *ep)
             ep->first_divergence = (long)k + 1;
             ep->div_op = (int)op.kind;
             ep->div_diff = state_diff(truth, model);
-            if (ep->refused > refused_before)   /* the state shown is the one kept */
+            if (ep->refused > refused_before) { /* the state shown is the one kept */
                 ep->div_refusal = strdup(brc == 0 && err.msg[0] ? err.msg : "no answer");
+                if (brc == 0)
+                    ep->div_answer = text_diff(w, r->expected, r->expected_len, ans.data, ans.len);
+            }
         }
         lf_op_free(&op);
     }
@@ -221,6 +237,7 @@ void lf_eval_episodes_free(lf_eval_episodes_result *r)
     for (size_t i = 0; i < r->n; i++) {
         free(r->eps[i].div_diff);
         free(r->eps[i].div_refusal);
+        free(r->eps[i].div_answer);
     }
     free(r->eps);
     memset(r, 0, sizeof *r);

@@ -106,6 +106,9 @@ typedef struct lf_eval_episode {
     char *div_refusal;        /* why the mount refused the answer at the first
                                  divergence (owned; NULL: it was accepted), in
                                  which case div_diff shows the state kept */
+    char *div_answer;         /* with div_refusal: "at byte N: ..." between the
+                                 row's label and the refused answer itself,
+                                 the model's mistake (owned; NULL otherwise) */
     double seconds;
 } lf_eval_episode;
 

@@ -227,6 +227,10 @@ static int json_report(lf_buf *o, const lf_eval_info *info, const lf_eval_set *r
             if (!rc)
                 rc = jstr(o, "refused_because", e->div_refusal);
             if (!rc)
+                rc = lf_buf_puts(o, ",");
+            if (!rc)
+                rc = jstr(o, "refused_answer", e->div_answer);
+            if (!rc)
                 rc = lf_buf_printf(o, ",\"seconds\":%.6f}", e->seconds);
         }
         if (!rc)

@@ -428,6 +428,10 @@ int lf_eval_write_html(FILE *f, const lf_eval_info *info, const lf_eval_set *row
             if (e->div_refusal) {
                 fputs(" (the answer was refused, so the state was kept: ", f);
                 esc(f, e->div_refusal);
+                if (e->div_answer) {
+                    fputs("; the refused answer against the label: ", f);
+                    esc(f, e->div_answer);
+                }
                 fputs(")", f);
             }
             fputs("</td></tr>\n", f);

@@ -555,6 +555,7 @@ static void test_episodes(void **ctx)
         assert_int_equal(r.eps[e].first_wrong_answer, first[e]);
         assert_non_null(r.eps[e].div_diff);
         assert_null(r.eps[e].div_refusal);   /* an error answer is taken */
+        assert_null(r.eps[e].div_answer);
         assert_int_equal(r.eps[e].replayed, 30);
     }
     assert_int_equal(lf_eval_summarise(NULL, &r, &s), 0);
@@ -578,6 +579,14 @@ static void test_episodes(void **ctx)
         assert_int_equal(r.eps[e].first_divergence, first[e]);
         assert_non_null(r.eps[e].div_refusal);
         assert_true(strlen(r.eps[e].div_refusal) > 0);
+        /* the diff shows the state kept; div_answer the garbage itself, a
+         * prefix of the label that ends after 22 bytes */
+        assert_non_null(r.eps[e].div_answer);
+        assert_non_null(strstr(r.eps[e].div_answer, "at byte 22: expected '"));
+        const char *got = strstr(r.eps[e].div_answer, "' got '");
+        assert_non_null(got);
+        assert_string_equal(got + strlen(got) - strlen("<directory'"), "<directory'");
+        assert_string_not_equal(r.eps[e].div_answer, r.eps[e].div_diff);
     }
     lf_eval_episodes_free(&r);
     lf_backend_free(&f->base);
