@@ -15,6 +15,7 @@ int lf_cmd_serve(int argc, char **argv);
 int lf_cmd_complete(int argc, char **argv);
 int lf_cmd_inspect(int argc, char **argv);
 int lf_cmd_quantize(int argc, char **argv);
+int lf_cmd_average(int argc, char **argv);
 int lf_cmd_tokenizer(int argc, char **argv);
 int lf_cmd_train(int argc, char **argv);
 int lf_cmd_encode(int argc, char **argv);

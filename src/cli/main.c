@@ -20,6 +20,7 @@ static const struct {
     {"complete", lf_cmd_complete, "greedy continuation of a raw prompt with a GGUF model"},
     {"inspect", lf_cmd_inspect, "print a GGUF file's metadata and tensors"},
     {"quantize", lf_cmd_quantize, "rewrite a model's weight matrices as q8_0, f16, bf16 or f32"},
+    {"average", lf_cmd_average, "the mean of several models' weights (checkpoint averaging)"},
     {"tokenizer", lf_cmd_tokenizer, "train a byte-level BPE tokenizer"},
     {"train", lf_cmd_train, "train a model"},
     {"encode", lf_cmd_encode, "compress text with the model (arithmetic coding)"},

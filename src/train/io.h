@@ -51,4 +51,12 @@ int lf_texport_gguf(const char *path, const lf_tcfg *c, const float *p, lf_texpo
  * *out is malloc'd (caller frees). Returns 0 or -errno. */
 int lf_timport_gguf(const lf_gguf *g, lf_tcfg *c, float **out, lf_err *err);
 
+/* Checkpoint averaging: writes to out the element-wise mean of the weights
+ * of the n GGUF models in[] (each tensor computed in fp32 and stored in its
+ * own type: F32, F16 or BF16), with the first file's metadata. Every file
+ * must hold the same tensors, in the same order, type and shape; else
+ * -EINVAL with the first difference in err, and nothing is written.
+ * Returns 0 or -errno. */
+int lf_tmodel_average(const char *const *in, int n, const char *out, lf_err *err);
+
 #endif
