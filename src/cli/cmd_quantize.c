@@ -49,13 +49,7 @@ static int add_converted(lf_gguf_writer *w, const lf_gguf_tensor *t, lf_ggml_typ
     for (uint64_t r = 0; r < rows; r++) {
         const uint8_t *src = (const uint8_t *)t->data + r * in_row;
         lf_row_to_f32(t->type, src, row, (int64_t)cols);
-        uint8_t *o = dst + r * out_row;
-        switch (type) {
-        case LF_GGML_F32: memcpy(o, row, cols * sizeof(float)); break;
-        case LF_GGML_F16: lf_fp32_to_fp16_row(row, (uint16_t *)o, cols); break;
-        case LF_GGML_BF16: lf_fp32_to_bf16_row(row, (uint16_t *)o, cols); break;
-        default: lf_q8_0_quantize_row(row, o, cols); break;
-        }
+        lf_row_from_f32(type, row, dst + r * out_row, (int64_t)cols);   /* cols checked above */
     }
     rc = lf_gguf_add_tensor(w, name, type, t->n_dims, t->ne, dst);
     if (rc)

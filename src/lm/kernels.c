@@ -6,6 +6,7 @@
 #include <cpuid.h>
 #endif
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,17 @@ void lf_row_to_f32(lf_ggml_type t, const void *row, float *dst, int64_t n)
         }
         break;
     }
+    }
+}
+
+int lf_row_from_f32(lf_ggml_type t, const float *src, void *dst, int64_t n)
+{
+    switch (t) {
+    case LF_GGML_F32: memcpy(dst, src, (size_t)n * sizeof(float)); return 0;
+    case LF_GGML_F16: lf_fp32_to_fp16_row(src, dst, (size_t)n); return 0;
+    case LF_GGML_BF16: lf_fp32_to_bf16_row(src, dst, (size_t)n); return 0;
+    case LF_GGML_Q8_0: return lf_q8_0_quantize_row(src, dst, (size_t)n);
+    default: return -EINVAL;
     }
 }
 

@@ -259,5 +259,9 @@ void lf_kern_bf16_matmul_ref(const lf_wmat *w, const uint16_t *xb, size_t ldxb, 
 
 /* Writes the n elements of one weight row (any supported type) as fp32. */
 void lf_row_to_f32(lf_ggml_type t, const void *row, float *dst, int64_t n);
+/* The other way: n fp32 values as one row of type t (F32, F16, BF16, or
+ * Q8_0 with n a multiple of 32; lm/quant.h's conversions). Returns 0 or
+ * -EINVAL for another type or such an n. */
+int lf_row_from_f32(lf_ggml_type t, const float *src, void *dst, int64_t n);
 
 #endif

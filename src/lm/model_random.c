@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lm/quant.h"
+#include "lm/kernels.h"
 
 static uint64_t rng_next(uint64_t *s)
 {
@@ -162,14 +162,7 @@ static int add_random(lf_gguf_writer *w, const char *name, lf_ggml_type type, in
             return rb ? -ENOMEM : -EINVAL;
         }
         for (int64_t r = 0; r < rows; r++) {
-            const float *src = f + (size_t)r * n_in;
-            uint8_t *dst = (uint8_t *)conv + (size_t)r * rb;
-            if (type == LF_GGML_F16)
-                lf_fp32_to_fp16_row(src, (uint16_t *)(void *)dst, (size_t)n_in);
-            else if (type == LF_GGML_BF16)
-                lf_fp32_to_bf16_row(src, (uint16_t *)(void *)dst, (size_t)n_in);
-            else
-                lf_q8_0_quantize_row(src, dst, (size_t)n_in);
+            lf_row_from_f32(type, f + (size_t)r * n_in, (uint8_t *)conv + (size_t)r * rb, n_in);
         }
         data = conv;
     }

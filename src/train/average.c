@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "lm/kernels.h"
-#include "lm/quant.h"
 #include "train/io.h"
 
 /* Whether tensor b has a's name, type and shape. */
@@ -49,11 +48,7 @@ static int add_mean(lf_gguf_writer *w, lf_gguf *const *g, int n, uint64_t i, lf_
     }
     for (uint64_t j = 0; j < count; j++)   /* the mean, rounded once to fp32 */
         row[j] = (float)(sum[j] / n);
-    switch (t->type) {
-    case LF_GGML_F32: memcpy(dst, row, count * sizeof *row); break;
-    case LF_GGML_F16: lf_fp32_to_fp16_row(row, dst, count); break;
-    default: lf_fp32_to_bf16_row(row, dst, count); break;
-    }
+    lf_row_from_f32(t->type, row, dst, (int64_t)count);   /* F32/F16/BF16: checked */
     if ((rc = lf_gguf_add_tensor(w, name, t->type, t->n_dims, t->ne, dst)))
         lf_err_set(err, -rc, "%s: cannot add the tensor", name);
 out:

@@ -1,15 +1,9 @@
 #!/usr/bin/env bash
 # average.sh: `llmfuse average` (checkpoint averaging) on the bundled model:
-# the mean of a model with itself is the same file, tensor for tensor; the
-# mean of the model and its f32 copy is the model again in its own types;
-# bad arguments and damaged or mismatched inputs fail cleanly and write
+# the mean of a model with itself is the same file, tensor for tensor, in
+# bf16 and in its f32 copy; bad arguments and damaged or mismatched inputs fail cleanly and write
 # nothing.
-set -uo pipefail
-M="$LF_SOURCE_ROOT/models/llmfuse.gguf"
-[ -r "$M" ] || { echo "SKIP: no bundled model"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib_model.sh"
 
 "$LLMFUSE" average "$tmp/mm.gguf" "$M" "$M" "$M" >/dev/null || fail "average of three copies"
 cmp -s "$M" "$tmp/mm.gguf" || fail "the mean of a model with itself is not the model"

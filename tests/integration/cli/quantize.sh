@@ -4,12 +4,7 @@
 # widening is exact); -> q8_0 gives Q8_0 matrices, F32 norms, the same
 # metadata, and a model the engine runs to the same answer on an easy row;
 # a damaged input fails cleanly and writes nothing.
-set -uo pipefail
-M="$LF_SOURCE_ROOT/models/llmfuse.gguf"
-[ -r "$M" ] || { echo "SKIP: no bundled model"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib_model.sh"
 
 "$LLMFUSE" quantize "$M" "$tmp/f32.gguf" --type f32 >/dev/null || fail "to f32"
 "$LLMFUSE" quantize "$tmp/f32.gguf" "$tmp/bf16.gguf" --type bf16 >/dev/null || fail "back to bf16"
