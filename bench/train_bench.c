@@ -96,14 +96,15 @@ int main(int argc, char **argv)
     lf_topt_default(&opt);
     opt.total_steps = warm + steps;
     lf_tcuda *g;
-    if (lf_tcuda_new(&c, &opt, (int)N, T, p, NULL, NULL, &g, &err)) {
+    if (lf_tcuda_new(&c, &opt, 1, (int)N, T, p, NULL, NULL, &g, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
     double *dt = malloc(steps * sizeof(double)), loss = 0, first = 0;
+    lf_tcuda_batch batch = {tok, tgt, B, T};
     for (int i = 0; i < warm + steps; i++) {
         double t0 = now();
-        if (lf_tcuda_step(g, i, lf_topt_lr(&opt, i), tok, tgt, B, T, &loss, NULL, &err)) {
+        if (lf_tcuda_step(g, i, lf_topt_lr(&opt, i), &batch, &loss, NULL, &err)) {
             fprintf(stderr, "%s\n", err.msg);
             return 1;
         }

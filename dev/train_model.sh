@@ -33,6 +33,10 @@
 #   CUDA_TEST (0)        1: run the CPU/CUDA agreement test (tests/cuda) first
 #   EVAL_AFTER (0)       1: also evaluate this call's export after training
 #                        (all cores), into $OUT/eval_after.txt
+#   GPUS (1)             data parallel over this many GPUs (--gpus; NCCL from
+#                        $LF_NCCL_LIB, else the loader's path, else PyTorch's
+#                        nvidia-nccl package); give EPISODES and GEN_PROCS
+#                        in proportion, since each step reads GPUS batches
 set -u -o pipefail
 OUT=${OUT:-/tmp/train_out}
 W=/tmp/tm
@@ -53,6 +57,11 @@ if [ ! -x $B/llmfuse ]; then
         ninja -C $B >$W/ninja.log 2>&1 || { tail -30 $W/setup.log $W/ninja.log; exit 1; }
 fi
 echo "built at ${SECONDS}s"
+# NCCL, for several GPUs (GPUS > 1, and the CUDA test's two-GPU part)
+if [ -z "${LF_NCCL_LIB:-}" ] && ! ldconfig -p | grep -F -e libnccl.so.2 >/dev/null; then
+    NC=$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib", "libnccl.so.2"))' 2>/dev/null)
+    [ -f "$NC" ] && export LF_NCCL_LIB=$NC
+fi
 if [ "${CUDA_TEST:-0}" = 1 ]; then
     timeout 180 $B/tests/cuda/test_train_cuda > $OUT/cuda_test.txt 2>&1 ||
         { tail -40 $OUT/cuda_test.txt; echo "CUDA/CPU agreement test failed"; exit 1; }
@@ -96,11 +105,12 @@ elif [ -n "${INIT:-}" ]; then
     R=(--init "$INIT"); [ -n "${CTX:-}" ] && R+=(--ctx "$CTX"); [ -n "${LAYERS:-}" ] && R+=(--layers "$LAYERS")
 fi
 CB=(); [ "${CONTENT_BYTES:-0}" = 1 ] && CB=(--content-bytes)
-echo "start: ${R[*]:-from scratch}"
+GPUS=${GPUS:-1}
+echo "start: ${R[*]:-from scratch}; $GPUS GPU(s)"
 $B/llmfuse train --data "$TRAIN" --val $W/ds_0.val.jsonl --tokenizer "${TOKENIZER:-models/tokenizer.gguf}" \
   --config $CFG --steps "$STEPS" --batch-tokens 65536 --lr "${LR:-2e-3}" --warmup "${WARMUP:-300}" \
   --eval-every 1000 --eval-batches 20 --time-limit $LEFT --ckpt "$CKPT" --dtype bf16 \
-  --device cuda --focal "${FOCAL:-0}" --out $OUT/model.gguf "${R[@]}" "${CB[@]}" 2>&1 | tee $OUT/train.txt |
+  --device cuda --gpus "$GPUS" --focal "${FOCAL:-0}" --out $OUT/model.gguf "${R[@]}" "${CB[@]}" 2>&1 | tee $OUT/train.txt |
   grep -E '^(data|model|loss|encoding|eval|stopping|exported|checkpoint)|^step +[0-9]*000 '
 echo "trained at ${SECONDS}s"
 [ -f $OUT/model.gguf ] && cp $OUT/model.gguf $W/last.gguf

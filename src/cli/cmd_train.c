@@ -8,7 +8,7 @@
  *       [--clip F] [--focal G] [--seed N] [--eval-every N] [--eval-batches N]
  *       [--ckpt FILE] [--ckpt-every N] [--resume FILE] [--init MODEL.gguf]
  *       [--time-limit SEC] [--stop-at N] [--ctx N] [--layers N]
- *       [--dtype f32|f16|bf16] [--device cpu|cuda] [--no-special]
+ *       [--dtype f32|f16|bf16] [--device cpu|cuda] [--gpus N] [--no-special]
  *       [--content-bytes]
  *
  * Text of a row = prompt + completion + <|endoftext|> (contract "none"); the
@@ -34,6 +34,10 @@
  * (llmfuse.content_bytes), for the engine to encode its prompts the same
  * way; an --init model that carries the mark turns it on. Like --focal, it
  * is not kept in a checkpoint: give it to every call of a run.
+ * --gpus N (with --device cuda) trains data parallel on N GPUs: each step
+ * takes N batches of --batch-tokens, one a GPU, and is the step of one
+ * batch holding them all; a checkpoint resumes on any number of GPUs (the
+ * data position counts batches).
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -58,7 +62,7 @@ typedef struct train_opts {
     lf_tcfg cfg;
     lf_topt opt;
     long steps, stop_at;
-    int batch_tokens, eval_every, eval_batches, ckpt_every, special, ctx, layers;
+    int batch_tokens, eval_every, eval_batches, ckpt_every, special, ctx, layers, gpus;
     bool content_bytes;
     double time_limit;
     uint64_t seed;
@@ -74,7 +78,7 @@ static void usage(FILE *f)
             "  [--lr F] [--warmup N] [--wd F] [--clip F] [--focal G] [--seed N] [--eval-every N]\n"
             "  [--eval-batches N] [--ckpt FILE] [--ckpt-every N] [--resume FILE] [--init MODEL.gguf]\n"
             "  [--time-limit SEC] [--stop-at N] [--ctx N] [--layers N (with --init: deepen it)]\n"
-            "  [--dtype f32|f16|bf16] [--device cpu|cuda]\n"
+            "  [--dtype f32|f16|bf16] [--device cpu|cuda] [--gpus N (cuda: data parallel)]\n"
             "  [--no-special] [--content-bytes]\n");
 }
 
@@ -118,6 +122,7 @@ static int parse_args(int argc, char **argv, train_opts *o)
     o->special = 1;
     o->seed = 1;
     o->device = "cpu";
+    o->gpus = 1;
     o->dtype = LF_TEXPORT_BF16;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -150,6 +155,7 @@ static int parse_args(int argc, char **argv, train_opts *o)
         else if (ARG("--stop-at")) o->stop_at = atol(v);
         else if (ARG("--ctx")) o->ctx = atoi(v);
         else if (ARG("--layers")) o->layers = atoi(v);
+        else if (ARG("--gpus")) o->gpus = atoi(v);
         else if (ARG("--dtype")) {
             if (!strcmp(v, "f32")) o->dtype = LF_TEXPORT_F32;
             else if (!strcmp(v, "f16")) o->dtype = LF_TEXPORT_F16;
@@ -166,6 +172,7 @@ static int parse_args(int argc, char **argv, train_opts *o)
     if (!o->data || !o->tok || !o->out || o->steps < 1 || o->batch_tokens < 1 ||
         (strcmp(o->device, "cpu") && strcmp(o->device, "cuda")) || (o->resume && o->init) ||
         o->ctx < 0 || (o->ctx && o->resume) || o->layers < 0 || (o->layers && !o->init) ||
+        o->gpus < 1 || o->gpus > 64 || (o->gpus > 1 && strcmp(o->device, "cuda")) ||
         !(o->opt.focal >= 0 && o->opt.focal <= 8))
         return -1;
     o->opt.total_steps = (int)o->steps;
@@ -224,12 +231,16 @@ static const lf_tcuda_api *load_cuda(void **dl, lf_err *err)
     return NULL;
 }
 
+/* One step on b[0 .. o->gpus-1] (one batch a GPU; the CPU takes one). */
 static int trainer_step(trainer *t, const train_opts *o, long step, const lf_tbatch *b,
                         double *loss, double *gnorm, lf_err *err)
 {
-    if (t->cuda)
-        return t->api->step(t->gpu, step, lf_topt_lr(&o->opt, step), b->tok, b->tgt, b->B, b->T,
-                            loss, gnorm, err);
+    if (t->cuda) {
+        lf_tcuda_batch cb[64];
+        for (int r = 0; r < o->gpus; r++)
+            cb[r] = (lf_tcuda_batch){b[r].tok, b[r].tgt, b[r].B, b[r].T};
+        return t->api->step(t->gpu, step, lf_topt_lr(&o->opt, step), cb, loss, gnorm, err);
+    }
     *loss = lf_tref_step(t->ref, &o->opt, step, t->p, t->m, t->v, t->mask, b->tok, b->tgt, b->B,
                          b->T, gnorm);
     return 0;
@@ -319,6 +330,7 @@ int lf_cmd_train(int argc, char **argv)
     lf_gguf *ig = NULL;
     float *init_p = NULL;
     char *data_list = NULL;
+    int32_t *bbuf = NULL;   /* [gpus][tok, tgt][max_tokens] one step's batches */
     const char *files[64];
     size_t n_files = 0;
 
@@ -420,7 +432,8 @@ int lf_cmd_train(int argc, char **argv)
     t.m = calloc(off.n, 4);
     t.v = calloc(off.n, 4);
     t.mask = malloc(off.n);
-    if (!t.p || !t.m || !t.v || !t.mask) {
+    bbuf = malloc((size_t)o.gpus * 2 * max_tokens * sizeof *bbuf);
+    if (!t.p || !t.m || !t.v || !t.mask || !bbuf) {
         rc = lf_err_set(&err, ENOMEM, "out of memory for %zu parameters", off.n);
         goto out;
     }
@@ -439,16 +452,20 @@ int lf_cmd_train(int argc, char **argv)
             rc = -ENOENT;
             goto out;
         }
-        if ((rc = t.api->create(&o.cfg, &o.opt, max_tokens, max_T, t.p, t.m, t.v, &t.gpu, &err)))
+        if ((rc = t.api->create(&o.cfg, &o.opt, o.gpus, max_tokens, max_T, t.p, t.m, t.v, &t.gpu,
+                                 &err)))
             goto out;
     } else if ((rc = lf_tref_new(&o.cfg, max_tokens, max_T, &t.ref, &err))) {
         goto out;
     }
     printf("model: %d layers, dim %d, heads %d/%d x %d, ffn %d, ctx %d, vocab %d, tied %d: "
-           "%zu parameters; %zu batches/epoch (<= %d tokens, T <= %d); device %s\n",
+           "%zu parameters; %zu batches/epoch (<= %d tokens, T <= %d); device %s",
            o.cfg.n_layer, o.cfg.dim, o.cfg.n_head, o.cfg.n_kv, o.cfg.head_dim, o.cfg.ffn,
            o.cfg.ctx, o.cfg.vocab, o.cfg.tied, off.n, lf_tbatcher_count(bt), max_tokens, max_T,
            o.device);
+    if (o.gpus > 1)
+        printf(", %d GPUs (data parallel: %d batches a step)", o.gpus, o.gpus);
+    printf("\n");
     if (o.opt.focal > 0)
         printf("loss: focal-weighted, (1 - p_target)^%g per position (the logged loss is the "
                "plain mean)\n", (double)o.opt.focal);
@@ -457,13 +474,22 @@ int lf_cmd_train(int argc, char **argv)
     double tstart = now(), tlog = tstart, flops = 0;
     long tok_since = 0, step = start;
     for (; step < o.steps; step++) {
-        lf_tbatch b;
-        lf_tbatcher_next(bt, &b);
+        lf_tbatch b[64];
+        for (int r = 0; r < o.gpus; r++) {
+            /* the batcher's buffer holds one batch: each GPU's gets a copy */
+            lf_tbatcher_next(bt, &b[r]);
+            size_t nb = (size_t)b[r].B * b[r].T;
+            int32_t *bk = bbuf + (size_t)r * 2 * max_tokens, *bg = bk + max_tokens;
+            memcpy(bk, b[r].tok, nb * sizeof *bk);
+            memcpy(bg, b[r].tgt, nb * sizeof *bg);
+            b[r].tok = bk;
+            b[r].tgt = bg;
+            tok_since += (long)b[r].B * b[r].T;
+            flops += lf_tmodel_flops_per_token(&o.cfg, b[r].T) * b[r].B * b[r].T;
+        }
         double loss, gnorm;
-        if ((rc = trainer_step(&t, &o, step, &b, &loss, &gnorm, &err)))
+        if ((rc = trainer_step(&t, &o, step, b, &loss, &gnorm, &err)))
             goto out;
-        tok_since += (long)b.B * b.T;
-        flops += lf_tmodel_flops_per_token(&o.cfg, b.T) * b.B * b.T;
         int last = step + 1 == o.steps;
         if (step % 10 == 0 || last) {
             double dt = now() - tlog;
@@ -517,6 +543,7 @@ out:
     free(t.m);
     free(t.v);
     free(t.mask);
+    free(bbuf);
     lf_tbatcher_free(bt);
     lf_tbatcher_free(bv);
     lf_tdata_free(&dtrain);

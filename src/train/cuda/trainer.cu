@@ -5,6 +5,7 @@
  * (CUBLAS_COMPUTE_32F); their outputs are fp32 unless a bf16 copy is all
  * that is used next. */
 #include <cublas_v2.h>
+#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,10 @@ struct lf_tcuda {
     lf_kacc *acc;           /* device accumulators */
     float *rowv;            /* [N][2] log-sum-exp and weight of each row (focal loss) */
     int tab_B, tab_T;       /* shape the tables were built for */
+    int dev;                /* the CUDA device this replica lives on */
+    int gpus;               /* replicas (data parallel); rep[0] is this one */
+    struct lf_tcuda **rep;  /* [gpus], in replica 0 only */
+    struct ncclComm *comm;  /* NCCL communicator (gpus > 1) */
 };
 
 static int fail(lf_err *err, int code, const char *what, const char *detail)
@@ -144,10 +149,60 @@ static int dalloc(void **p, size_t bytes)
     return cudaMalloc(p, bytes ? bytes : 16) == cudaSuccess ? 0 : -1;
 }
 
-void lf_tcuda_free(lf_tcuda *t)
+/* NCCL, for data parallelism over several GPUs, is loaded at run time
+ * (dlopen) the first time a trainer of several GPUs is made, so the library
+ * builds and runs on one GPU where NCCL is absent: $LF_NCCL_LIB, else
+ * libnccl.so.2 on the loader's path. The few entry points used are declared
+ * here as NCCL 2's public API (nccl.h) defines them; its enums are ints. */
+typedef int nccl_result;
+enum { NCCL_FLOAT32 = 7, NCCL_SUM = 0 };
+static struct {
+    void *dl;
+    nccl_result (*init_all)(struct ncclComm **, int, const int *);
+    nccl_result (*all_reduce)(const void *, void *, size_t, int, int, struct ncclComm *,
+                              cudaStream_t);
+    nccl_result (*group_start)(void);
+    nccl_result (*group_end)(void);
+    nccl_result (*destroy)(struct ncclComm *);
+    const char *(*error)(nccl_result);
+} nccl;
+
+static int nccl_load(lf_err *err)
+{
+    if (nccl.dl)
+        return 0;
+    const char *env = getenv("LF_NCCL_LIB");
+    void *dl = dlopen(env && *env ? env : "libnccl.so.2", RTLD_NOW | RTLD_LOCAL);
+    if (!dl)
+        return fail(err, ENOENT, "NCCL (several GPUs)", dlerror());
+    *(void **)&nccl.init_all = dlsym(dl, "ncclCommInitAll");
+    *(void **)&nccl.all_reduce = dlsym(dl, "ncclAllReduce");
+    *(void **)&nccl.group_start = dlsym(dl, "ncclGroupStart");
+    *(void **)&nccl.group_end = dlsym(dl, "ncclGroupEnd");
+    *(void **)&nccl.destroy = dlsym(dl, "ncclCommDestroy");
+    *(void **)&nccl.error = dlsym(dl, "ncclGetErrorString");
+    if (!nccl.init_all || !nccl.all_reduce || !nccl.group_start || !nccl.group_end ||
+        !nccl.destroy || !nccl.error) {
+        dlclose(dl);
+        return fail(err, ENOENT, "NCCL (several GPUs)", "a function is missing from the library");
+    }
+    nccl.dl = dl;   /* kept for the life of the process */
+    return 0;
+}
+
+#define CN(call, what)                                                            \
+    do {                                                                          \
+        nccl_result e_ = (call);                                                  \
+        if (e_ != 0)                                                              \
+            return fail(err, EIO, what, nccl.error(e_));                          \
+    } while (0)
+
+/* One replica's buffers, on its own device. */
+static void replica_free(lf_tcuda *t)
 {
     if (!t)
         return;
+    cudaSetDevice(t->dev);
     if (t->L)
         for (int l = 0; l < t->c.n_layer; l++) {
             layer_act *a = &t->L[l];
@@ -170,17 +225,34 @@ void lf_tcuda_free(lf_tcuda *t)
     free(t);
 }
 
-int lf_tcuda_new(const lf_tcfg *c, const lf_topt *o, int max_tokens, int max_T,
-                 const float *p, const float *m, const float *v, lf_tcuda **out, lf_err *err)
+void lf_tcuda_free(lf_tcuda *t)
 {
-    if (lf_tcuda_devices() < 1)
-        return fail(err, ENODEV, "no CUDA device", "cudaGetDeviceCount");
-    if (c->head_dim > 256 || c->head_dim % 2 || c->n_head % c->n_kv || max_T > c->ctx ||
-        max_T < 1 || max_tokens < max_T)
-        return fail(err, EINVAL, "unsupported shape", "head_dim <= 256, even; T <= ctx");
+    if (!t)
+        return;
+    if (t->rep) {
+        for (int r = t->gpus - 1; r > 0; r--) {
+            if (t->rep[r] && t->rep[r]->comm)
+                nccl.destroy(t->rep[r]->comm);
+            replica_free(t->rep[r]);
+        }
+        free(t->rep);
+    }
+    if (t->comm)
+        nccl.destroy(t->comm);
+    replica_free(t);
+}
+
+/* One replica on device dev, as lf_tcuda_new for one GPU. */
+static int replica_new(const lf_tcfg *c, const lf_topt *o, int dev, int max_tokens, int max_T,
+                       const float *p, const float *m, const float *v, lf_tcuda **out,
+                       lf_err *err)
+{
+    CK(cudaSetDevice(dev), "select device");
     lf_tcuda *t = (lf_tcuda *)calloc(1, sizeof *t);
     if (!t)
         return fail(err, ENOMEM, "host memory", "calloc");
+    t->dev = dev;
+    t->gpus = 1;
     t->c = *c;
     t->o = *o;
     lf_tcfg_offsets(c, &t->off);
@@ -199,7 +271,7 @@ int lf_tcuda_new(const lf_tcfg *c, const lf_topt *o, int max_tokens, int max_T,
     int rc = 0;
     if (cudaStreamCreate(&t->s) != cudaSuccess || cublasCreate(&t->blas) != CUBLAS_STATUS_SUCCESS ||
         cublasSetStream(t->blas, t->s) != CUBLAS_STATUS_SUCCESS) {
-        lf_tcuda_free(t);
+        replica_free(t);
         return fail(err, EIO, "init", "stream or cuBLAS handle");
     }
     t->L = (layer_act *)calloc(c->n_layer, sizeof *t->L);
@@ -227,7 +299,7 @@ int lf_tcuda_new(const lf_tcfg *c, const lf_topt *o, int max_tokens, int max_T,
     A(t->acc, sizeof(lf_kacc)); A(t->rowv, N * 8);
 #undef A
     if (rc) {
-        lf_tcuda_free(t);
+        replica_free(t);
         return fail(err, ENOMEM, "device memory", "cudaMalloc");
     }
     /* parameters, moments, decay mask (matrices), RoPE table (as ref.c) */
@@ -236,7 +308,7 @@ int lf_tcuda_new(const lf_tcfg *c, const lf_topt *o, int max_tokens, int max_T,
     if (!mask || !cs) {
         free(mask);
         free(cs);
-        lf_tcuda_free(t);
+        replica_free(t);
         return fail(err, ENOMEM, "host memory", "malloc");
     }
     memset(mask, 1, V * D);
@@ -270,18 +342,77 @@ int lf_tcuda_new(const lf_tcfg *c, const lf_topt *o, int max_tokens, int max_T,
     free(mask);
     free(cs);
     if (ce != cudaSuccess) {
-        lf_tcuda_free(t);
+        replica_free(t);
         return fail(err, EIO, "upload", cudaGetErrorString(ce));
     }
     lf_k_to_bf16(t->s, t->ph, t->p, n);
     ce = cudaStreamSynchronize(t->s);
     if (ce != cudaSuccess) {
-        lf_tcuda_free(t);
+        replica_free(t);
         return fail(err, EIO, "init", cudaGetErrorString(ce));
     }
     *out = t;
     return 0;
 }
+
+int lf_tcuda_new(const lf_tcfg *c, const lf_topt *o, int gpus, int max_tokens, int max_T,
+                 const float *p, const float *m, const float *v, lf_tcuda **out, lf_err *err)
+{
+    int have = lf_tcuda_devices();
+    if (have < 1)
+        return fail(err, ENODEV, "no CUDA device", "cudaGetDeviceCount");
+    if (gpus < 1 || gpus > have) {
+        char why[64];
+        snprintf(why, sizeof why, "%d asked for, %d present", gpus, have);
+        return fail(err, EINVAL, "number of GPUs", why);
+    }
+    if (c->head_dim > 256 || c->head_dim % 2 || c->n_head % c->n_kv || max_T > c->ctx ||
+        max_T < 1 || max_tokens < max_T)
+        return fail(err, EINVAL, "unsupported shape", "head_dim <= 256, even; T <= ctx");
+    int rc;
+    if (gpus > 1 && (rc = nccl_load(err)))
+        return rc;
+    lf_tcuda *t;
+    if ((rc = replica_new(c, o, 0, max_tokens, max_T, p, m, v, &t, err)))
+        return rc;
+    if (gpus == 1) {
+        *out = t;
+        return 0;
+    }
+    /* Replicas on devices 0 .. gpus-1 start from the same weights and
+     * moments; each step's summed gradients keep them equal. */
+    t->gpus = gpus;
+    t->rep = (lf_tcuda **)calloc(gpus, sizeof *t->rep);
+    struct ncclComm **comms = (struct ncclComm **)calloc(gpus, sizeof *comms);
+    int *devs = (int *)malloc(gpus * sizeof *devs);
+    rc = !t->rep || !comms || !devs ? fail(err, ENOMEM, "host memory", "calloc") : 0;
+    if (!rc)
+        t->rep[0] = t;
+    for (int r = 1; !rc && r < gpus; r++)
+        rc = replica_new(c, o, r, max_tokens, max_T, p, m, v, &t->rep[r], err);
+    for (int r = 0; r < gpus; r++)
+        if (devs)
+            devs[r] = r;
+    if (!rc) {
+        /* NVLink multicast stays off on shared hosts unless asked for */
+        setenv("NCCL_NVLS_ENABLE", "0", 0);
+        nccl_result e = nccl.init_all(comms, gpus, devs);
+        if (e)
+            rc = fail(err, EIO, "NCCL init", nccl.error(e));
+        for (int r = 0; !rc && r < gpus; r++)
+            t->rep[r]->comm = comms[r];
+    }
+    free(comms);
+    free(devs);
+    if (rc) {
+        lf_tcuda_free(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+int lf_tcuda_gpus(const lf_tcuda *t) { return t->gpus; }
 
 /* Forward over the batch already on the device; with train, also the
  * cross-entropy gradient (dlog). Mirrors lf_tref_forward. */
@@ -426,62 +557,104 @@ static int backward(lf_tcuda *t, int B, int T, lf_err *err)
     return 0;
 }
 
-static int upload(lf_tcuda *t, const int32_t *tok, const int32_t *tgt, int B, int T, long *cnt,
-                  lf_err *err)
+/* Checks a batch against the sizes given at creation and counts its
+ * targets. */
+static int check_batch(const lf_tcuda *t, const lf_tcuda_batch *b, long *cnt, lf_err *err)
 {
-    if (B < 1 || T < 1 || T > t->max_T || (long)B * T > t->max_tokens)
+    if (b->B < 1 || b->T < 1 || b->T > t->max_T || (long)b->B * b->T > t->max_tokens)
         return fail(err, EINVAL, "batch", "larger than the sizes given at creation");
-    size_t N = (size_t)B * T;
+    size_t N = (size_t)b->B * b->T;
     long k = 0;
     for (size_t i = 0; i < N; i++) {
-        if (tok[i] < 0 || tok[i] >= t->c.vocab || tgt[i] >= t->c.vocab)
+        if (b->tok[i] < 0 || b->tok[i] >= t->c.vocab || b->tgt[i] >= t->c.vocab)
             return fail(err, EINVAL, "batch", "token id outside the vocabulary");
-        k += tgt[i] >= 0;
+        k += b->tgt[i] >= 0;
     }
     *cnt = k;
-    CK(cudaMemcpyAsync(t->tok, tok, N * 4, cudaMemcpyHostToDevice, t->s), "upload tokens");
-    CK(cudaMemcpyAsync(t->tgt, tgt, N * 4, cudaMemcpyHostToDevice, t->s), "upload targets");
+    return 0;
+}
+
+/* Queues a checked batch's copy to the replica's device (current). */
+static int upload(lf_tcuda *t, const lf_tcuda_batch *b, lf_err *err)
+{
+    size_t N = (size_t)b->B * b->T;
+    CK(cudaMemcpyAsync(t->tok, b->tok, N * 4, cudaMemcpyHostToDevice, t->s), "upload tokens");
+    CK(cudaMemcpyAsync(t->tgt, b->tgt, N * 4, cudaMemcpyHostToDevice, t->s), "upload targets");
     CK(cudaMemsetAsync(t->acc, 0, sizeof(lf_kacc), t->s), "clear");
     return 0;
 }
 
-int lf_tcuda_step(lf_tcuda *t, long step, float lr, const int32_t *tok, const int32_t *tgt,
-                  int B, int T, double *loss, double *gnorm, lf_err *err)
+/* Data parallel: replica r runs forward and backward on batch r, the
+ * gradients are summed over the replicas (NCCL all-reduce), and each
+ * replica applies the same clipping and AdamW update to its own copy. The
+ * loss of every batch is divided by the targets of all of them, so the
+ * summed gradient is the one of a single batch holding them all. The host
+ * queues each replica's work without waiting, so the GPUs run at once. */
+int lf_tcuda_step(lf_tcuda *t, long step, float lr, const lf_tcuda_batch *b, double *loss,
+                  double *gnorm, lf_err *err)
 {
-    long cnt;
-    int rc = upload(t, tok, tgt, B, T, &cnt, err);
-    if (rc)
-        return rc;
+    int R = t->gpus, rc;
+    long total = 0;
+    for (int r = 0; r < R; r++) {
+        long cnt;
+        if ((rc = check_batch(t, &b[r], &cnt, err)))
+            return rc;
+        total += cnt;
+    }
     size_t n = t->off.n;
-    CK(cudaMemsetAsync(t->g, 0, n * 4, t->s), "clear grads");
-    if ((rc = forward(t, B, T, 1, cnt ? 1.0f / cnt : 0.0f, err)))
-        return rc;
-    if ((rc = backward(t, B, T, err)))
-        return rc;
-    lf_k_sumsq(t->s, t->acc, t->g, n);
+    for (int r = 0; r < R; r++) {
+        lf_tcuda *q = R > 1 ? t->rep[r] : t;
+        CK(cudaSetDevice(q->dev), "select device");
+        if ((rc = upload(q, &b[r], err)))
+            return rc;
+        CK(cudaMemsetAsync(q->g, 0, n * 4, q->s), "clear grads");
+        if ((rc = forward(q, b[r].B, b[r].T, 1, total ? 1.0f / total : 0.0f, err)) ||
+            (rc = backward(q, b[r].B, b[r].T, err)))
+            return rc;
+    }
+    if (R > 1) {
+        CN(nccl.group_start(), "NCCL group");
+        for (int r = 0; r < R; r++)
+            CN(nccl.all_reduce(t->rep[r]->g, t->rep[r]->g, n, NCCL_FLOAT32, NCCL_SUM,
+                               t->rep[r]->comm, t->rep[r]->s), "NCCL all-reduce");
+        CN(nccl.group_end(), "NCCL group");
+    }
     const lf_topt *o = &t->o;
     float c1 = 1.0f - powf(o->beta1, (float)(step + 1)), c2 = 1.0f - powf(o->beta2, (float)(step + 1));
-    lf_k_adamw(t->s, t->p, t->ph, t->g, t->m, t->v, t->mask, t->acc, n, lr, o->beta1, o->beta2,
-               c1, c2, o->adam_eps, o->weight_decay, o->clip);
-    CK(cudaGetLastError(), "optimizer kernels");
-    lf_kacc acc;
-    CK(cudaMemcpyAsync(&acc, t->acc, sizeof acc, cudaMemcpyDeviceToHost, t->s), "download");
-    CK(cudaStreamSynchronize(t->s), "step");
+    double lsum = 0;
+    for (int r = 0; r < R; r++) {
+        lf_tcuda *q = R > 1 ? t->rep[r] : t;
+        CK(cudaSetDevice(q->dev), "select device");
+        lf_k_sumsq(q->s, q->acc, q->g, n);
+        lf_k_adamw(q->s, q->p, q->ph, q->g, q->m, q->v, q->mask, q->acc, n, lr, o->beta1,
+                   o->beta2, c1, c2, o->adam_eps, o->weight_decay, o->clip);
+        CK(cudaGetLastError(), "optimizer kernels");
+    }
+    for (int r = R - 1; r >= 0; r--) {   /* replica 0's norm is the one reported */
+        lf_tcuda *q = R > 1 ? t->rep[r] : t;
+        CK(cudaSetDevice(q->dev), "select device");
+        lf_kacc acc;
+        CK(cudaMemcpyAsync(&acc, q->acc, sizeof acc, cudaMemcpyDeviceToHost, q->s), "download");
+        CK(cudaStreamSynchronize(q->s), "step");
+        lsum += acc.loss;
+        if (gnorm)
+            *gnorm = sqrt(acc.sumsq);
+    }
     if (loss)
-        *loss = acc.n_tgt ? acc.loss / acc.n_tgt : 0.0;
-    if (gnorm)
-        *gnorm = sqrt(acc.sumsq);
+        *loss = total ? lsum / total : 0.0;
     return 0;
 }
 
 int lf_tcuda_eval(lf_tcuda *t, const int32_t *tok, const int32_t *tgt, int B, int T,
                   double *loss_sum, long *n_tgt, long *n_correct, lf_err *err)
 {
+    lf_tcuda_batch b = {tok, tgt, B, T};
     long cnt;
-    int rc = upload(t, tok, tgt, B, T, &cnt, err);
+    int rc = check_batch(t, &b, &cnt, err);
     if (rc)
         return rc;
-    if ((rc = forward(t, B, T, 0, 0.0f, err)))
+    CK(cudaSetDevice(t->dev), "select device");
+    if ((rc = upload(t, &b, err)) || (rc = forward(t, B, T, 0, 0.0f, err)))
         return rc;
     lf_kacc acc;
     CK(cudaMemcpyAsync(&acc, t->acc, sizeof acc, cudaMemcpyDeviceToHost, t->s), "download");
@@ -495,6 +668,7 @@ int lf_tcuda_eval(lf_tcuda *t, const int32_t *tok, const int32_t *tgt, int B, in
 int lf_tcuda_get(lf_tcuda *t, float *p, float *m, float *v, float *grads, lf_err *err)
 {
     size_t n = t->off.n * 4;
+    CK(cudaSetDevice(t->dev), "select device");
     if (p)
         CK(cudaMemcpy(p, t->p, n, cudaMemcpyDeviceToHost), "download params");
     if (m)
@@ -507,6 +681,6 @@ int lf_tcuda_get(lf_tcuda *t, float *p, float *m, float *v, float *grads, lf_err
 }
 
 static const lf_tcuda_api api = {LF_TCUDA_ABI, lf_tcuda_devices, lf_tcuda_new, lf_tcuda_free,
-                                 lf_tcuda_step, lf_tcuda_eval, lf_tcuda_get};
+                                 lf_tcuda_gpus, lf_tcuda_step, lf_tcuda_eval, lf_tcuda_get};
 
 const lf_tcuda_api *lf_tcuda_api_get(void) { return &api; }

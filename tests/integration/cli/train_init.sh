@@ -50,4 +50,11 @@ grep -q 'only more layers' "$tmp/log" || fail "no clear error for a shallower --
     fail "a tokenizer was accepted as --init"
 grep -q 'init: ' "$tmp/log" || fail "no clear error: $(tail -n 3 "$tmp/log")"
 [ ! -e "$tmp/c.gguf" ] || fail "output written for a bad --init"
+# several GPUs need the CUDA trainer; zero GPUs is no number
+"$LLMFUSE" train "${T[@]}" --out "$tmp/c.gguf" --gpus 2 >"$tmp/log" 2>&1 &&
+    fail "--gpus 2 on the CPU was accepted"
+"$LLMFUSE" train "${T[@]}" --out "$tmp/c.gguf" --device cuda --gpus 0 >"$tmp/log" 2>&1 &&
+    fail "--gpus 0 was accepted"
+grep -q -- '--gpus N' "$tmp/log" || fail "no usage for a bad --gpus: $(tail -n 3 "$tmp/log")"
+[ ! -e "$tmp/c.gguf" ] || fail "output written for a bad --gpus"
 echo "ok"
