@@ -58,7 +58,9 @@ int lf_tcuda_step(lf_tcuda *t, long step, float lr, const lf_tcuda_batch *b, dou
 int lf_tcuda_eval(lf_tcuda *t, const int32_t *tok, const int32_t *tgt, int B, int T,
                   double *loss_sum, long *n_tgt, long *n_correct, lf_err *err);
 /* Copies parameters, moments and the last step's gradients (before
- * clipping) to the host; any of the four may be NULL. */
+ * clipping) to the host; any of the four may be NULL. With several GPUs
+ * the first one's, after checking that every GPU's parameters are the
+ * same bit for bit (-EIO if not). */
 int lf_tcuda_get(lf_tcuda *t, float *p, float *m, float *v, float *grads, lf_err *err);
 
 /* The table the shared library hands to `llmfuse train` (dlopen). */

@@ -22,8 +22,11 @@
  *               the curves apart by 5-8%)
  *   eval:       summed loss within 5e-3 relative; target count equal
  *   two GPUs:   (when present) the batch split over two GPUs against the
- *               whole batch on one, 10 steps: loss within 1e-3 relative,
- *               summed gradients within 1e-2 (fp32 sums in another order)
+ *               whole batch on one: first step's summed gradients within
+ *               1e-5 relative (fp32 sums in another order: measured 6e-8),
+ *               10 steps of loss within 1e-3 (bf16 rounding then moves the
+ *               weights apart: gradients 1e-2 apart at step 10), and the
+ *               two GPUs' weights equal bit for bit after them
  */
 #include <errno.h>
 #include <math.h>
@@ -274,7 +277,7 @@ static void data_parallel(const lf_tcfg *c, int B, int T, int steps)
         goto out;
     }
     CHECK(lf_tcuda_gpus(two) == 2, "replicas: %d", lf_tcuda_gpus(two));
-    double worst = 0, gworst = 0;
+    double worst = 0, g0 = 0;
     for (long s = 0; s < steps; s++) {
         double la, lb, na, nb;
         float lr = lf_topt_lr(&opt, s);
@@ -292,14 +295,15 @@ static void data_parallel(const lf_tcfg *c, int B, int T, int steps)
         }
         double e = fabs(la - lb) / la, ge = sqrt(num / den);
         if (e > worst) worst = e;
-        if (ge > gworst) gworst = ge;
+        if (s == 0) g0 = ge;
         if (s == 0 || s == steps - 1)
             printf("  step %ld: loss one GPU %.6f two %.6f; grad norm %.5f / %.5f; grads rel %.2e\n",
                    s, la, lb, na, nb, ge);
     }
-    printf("  worst: loss rel %.2e, gradients rel %.2e\n", worst, gworst);
+    printf("  worst loss rel %.2e; first step's gradients rel %.2e; the GPUs' weights equal "
+           "(lf_tcuda_get checks)\n", worst, g0);
     CHECK(worst < 1e-3, "data-parallel loss differs: %.3g", worst);
-    CHECK(gworst < 1e-2, "data-parallel gradients differ: %.3g", gworst);
+    CHECK(g0 < 1e-5, "data-parallel gradients differ: %.3g", g0);
     /* one step on a wrong number of batches is refused, not run */
     lf_tcuda_batch bad[2] = {{tok, tgt, B + 1, T}, halves[1]};
     CHECK(lf_tcuda_step(two, steps, 1e-3f, bad, NULL, NULL, &err) == -EINVAL,

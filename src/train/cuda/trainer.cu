@@ -677,6 +677,25 @@ int lf_tcuda_get(lf_tcuda *t, float *p, float *m, float *v, float *grads, lf_err
         CK(cudaMemcpy(v, t->v, n, cudaMemcpyDeviceToHost), "download moments");
     if (grads)
         CK(cudaMemcpy(grads, t->g, n, cudaMemcpyDeviceToHost), "download grads");
+    /* Replicas must hold the same weights bit for bit (same summed
+     * gradients, same update): checked at each download of them. */
+    if (p && t->gpus > 1) {
+        float *q = (float *)malloc(n);
+        if (!q)
+            return fail(err, ENOMEM, "host memory", "malloc");
+        for (int r = 1; r < t->gpus; r++) {
+            cudaError_t e = cudaSetDevice(r);
+            if (e == cudaSuccess)
+                e = cudaMemcpy(q, t->rep[r]->p, n, cudaMemcpyDeviceToHost);
+            if (e != cudaSuccess || memcmp(p, q, n)) {
+                free(q);
+                return e != cudaSuccess ? fail(err, EIO, "download params", cudaGetErrorString(e))
+                                        : fail(err, EIO, "data parallel",
+                                               "the GPUs' copies of the weights differ");
+            }
+        }
+        free(q);
+    }
     return 0;
 }
 
