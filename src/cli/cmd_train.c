@@ -417,6 +417,7 @@ int lf_cmd_train(int argc, char **argv)
     if (o.val && dval.n_rows &&
         (rc = lf_tbatcher_new(&dval, o.batch_tokens, align, o.cfg.ctx, o.seed, &bv, &err)))
         goto out;
+    lf_tbatcher_group(bt, o.gpus);   /* a step's batches of about one length */
     if (o.resume)
         lf_tbatcher_seek(bt, ck.data_pos);
     int max_tokens = lf_tbatcher_max_tokens(bt), max_T = lf_tbatcher_max_T(bt);
@@ -471,10 +472,11 @@ int lf_cmd_train(int argc, char **argv)
                "plain mean)\n", (double)o.opt.focal);
     fflush(stdout);
 
-    double tstart = now(), tlog = tstart, flops = 0;
+    double tstart = now(), tlog = tstart, flops = 0, flops_max = 0;
     long tok_since = 0, step = start;
     for (; step < o.steps; step++) {
         lf_tbatch b[64];
+        double fmax = 0;
         for (int r = 0; r < o.gpus; r++) {
             /* the batcher's buffer holds one batch: each GPU's gets a copy */
             lf_tbatcher_next(bt, &b[r]);
@@ -484,21 +486,30 @@ int lf_cmd_train(int argc, char **argv)
             memcpy(bg, b[r].tgt, nb * sizeof *bg);
             b[r].tok = bk;
             b[r].tgt = bg;
+            double f = lf_tmodel_flops_per_token(&o.cfg, b[r].T) * b[r].B * b[r].T;
             tok_since += (long)b[r].B * b[r].T;
-            flops += lf_tmodel_flops_per_token(&o.cfg, b[r].T) * b[r].B * b[r].T;
+            flops += f;
+            fmax = f > fmax ? f : fmax;
         }
+        flops_max += fmax;
         double loss, gnorm;
         if ((rc = trainer_step(&t, &o, step, b, &loss, &gnorm, &err)))
             goto out;
         int last = step + 1 == o.steps;
         if (step % 10 == 0 || last) {
             double dt = now() - tlog;
-            printf("step %5ld  loss %.4f  lr %.2e  gnorm %.3f  %.0f tok/s  %.1f TFLOP/s\n", step,
+            printf("step %5ld  loss %.4f  lr %.2e  gnorm %.3f  %.0f tok/s  %.1f TFLOP/s", step,
                    loss, lf_topt_lr(&o.opt, step), gnorm, tok_since / dt, flops / dt * 1e-12);
+            /* several GPUs wait for the one with the most work each step:
+             * the mean work over the largest (model FLOPs), 1 = even */
+            if (o.gpus > 1)
+                printf("  balance %.3f", flops / (o.gpus * flops_max));
+            printf("\n");
             fflush(stdout);
             tlog = now();
             tok_since = 0;
             flops = 0;
+            flops_max = 0;
         }
         if (bv && o.eval_every > 0 && ((step + 1) % o.eval_every == 0 || last)) {
             double vl, va;
@@ -511,6 +522,7 @@ int lf_cmd_train(int argc, char **argv)
             tlog = now();
             tok_since = 0;
             flops = 0;
+            flops_max = 0;
         }
         if (o.ckpt && o.ckpt_every > 0 && (step + 1) % o.ckpt_every == 0 && !last &&
             (rc = save_ckpt(&t, &o, step + 1, lf_tbatcher_pos(bt), &err)))

@@ -218,6 +218,7 @@ struct lf_tbatcher {
     plan_batch *plan;
     size_t n_plan;
     size_t *perm;         /* this epoch's batch order */
+    size_t group;         /* batches shuffled together (lf_tbatcher_group) */
     uint64_t seed, pos;   /* pos: batches served */
     int max_tokens, max_T;
     int32_t *tok, *tgt;   /* [max_tokens] */
@@ -242,16 +243,30 @@ static uint64_t mix(uint64_t z)
     return z ^ (z >> 31);
 }
 
+/* This epoch's order: the plan's whole groups of b->group neighbours
+ * (neighbours in the plan have about the same T) shuffled, each kept
+ * together, and the remainder at the end; a group of 1 is a plain
+ * shuffle of the batches. */
 static void shuffle_epoch(lf_tbatcher *b, uint64_t epoch)
 {
-    for (size_t i = 0; i < b->n_plan; i++)
+    size_t g = b->group, ng = b->n_plan / g;
+    for (size_t i = 0; i < ng; i++)
         b->perm[i] = i;
     uint64_t s = mix(b->seed ^ mix(epoch));
-    for (size_t i = b->n_plan; i > 1; i--) {
+    for (size_t i = ng; i > 1; i--) {
         s = mix(s);
         size_t j = s % i, t = b->perm[i - 1];
         b->perm[i - 1] = b->perm[j];
         b->perm[j] = t;
+    }
+    /* expand in place from the back: group i goes to i*g .. i*g+g-1 >= i,
+     * so no group index is overwritten before it is read */
+    for (size_t i = b->n_plan; i-- > ng * g;)
+        b->perm[i] = i;
+    for (size_t i = ng; i-- > 0;) {
+        size_t gi = b->perm[i];
+        for (size_t j = g; j-- > 0;)
+            b->perm[i * g + j] = gi * g + j;
     }
 }
 
@@ -267,6 +282,7 @@ int lf_tbatcher_new(const lf_tdata *d, int batch_tokens, int align, int max_len,
         return lf_err_set(err, ENOMEM, "batcher: out of memory");
     b->d = d;
     b->seed = seed;
+    b->group = 1;
     b->order = malloc(d->n_rows * sizeof(size_t));
     b->plan = malloc(d->n_rows * sizeof(plan_batch));
     b->perm = malloc(d->n_rows * sizeof(size_t));
@@ -363,4 +379,10 @@ void lf_tbatcher_seek(lf_tbatcher *b, uint64_t pos)
 {
     b->pos = pos;
     shuffle_epoch(b, pos / b->n_plan);
+}
+
+void lf_tbatcher_group(lf_tbatcher *b, int g)
+{
+    b->group = g > 1 && (size_t)g <= b->n_plan ? (size_t)g : 1;
+    shuffle_epoch(b, b->pos / b->n_plan);
 }

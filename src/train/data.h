@@ -88,5 +88,12 @@ void lf_tbatcher_get(lf_tbatcher *b, size_t i, lf_tbatch *out);
 /* Position for checkpoints: batches served so far; seek replays to it. */
 uint64_t lf_tbatcher_pos(const lf_tbatcher *b);
 void lf_tbatcher_seek(lf_tbatcher *b, uint64_t pos);
+/* Serves the batches in groups of g neighbours of the plan (rows of about
+ * the same length: the same T), for g GPUs that take one each in a step
+ * and then wait for the slowest. The groups are shuffled and each is
+ * served whole from a position that is a multiple of g (the plan's last
+ * n mod g batches come at the end of the epoch). 1 (the default) is a
+ * plain shuffle; g above the batch count counts as 1. Call before seek. */
+void lf_tbatcher_group(lf_tbatcher *b, int g);
 
 #endif

@@ -369,6 +369,105 @@ static void test_data(void **state)
     lf_tdata_free(&d);
 }
 
+/* A batch as (B, T, hash of its tokens and targets), to find it again. */
+static uint64_t batch_key(const lf_tbatch *x)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)x->B << 32 ^ (uint64_t)x->T;
+    for (long i = 0; i < (long)x->B * x->T; i++)
+        h = (h ^ (uint32_t)x->tok[i] ^ (uint64_t)(uint32_t)x->tgt[i] << 20) * 1099511628211ull;
+    return h;
+}
+
+/* lf_tbatcher_group: group 1 is the plain order; group 4 serves the plan's
+ * neighbours 4m .. 4m+3 together from positions that are multiples of 4,
+ * the remainder last, every batch once an epoch, in another order each
+ * epoch, and seek lands on the same batches. */
+static void test_batcher_group(void **state)
+{
+    (void)state;
+    lf_tdata d = {0};
+    char pr[8], co[80];
+    for (int i = 0; i < 90; i++) {   /* 90 rows of lengths 3 .. 62 */
+        snprintf(pr, sizeof pr, "P%d", i % 7);
+        memset(co, 'c', sizeof co);
+        assert_int_equal(lf_tdata_add(&d, pr, strlen(pr), co, 1 + (size_t)(i * 37 % 60), enc_bytes,
+                                      NULL, 256, 64), 0);
+    }
+    lf_err err = {0};
+    lf_tbatcher *a, *b;
+    assert_int_equal(lf_tbatcher_new(&d, 96, 8, 64, 5, &a, &err), 0);
+    assert_int_equal(lf_tbatcher_new(&d, 96, 8, 64, 5, &b, &err), 0);
+    size_t nb = lf_tbatcher_count(a);
+    assert_true(nb >= 10 && nb % 4 != 0);   /* a remainder to place */
+    uint64_t *plan = malloc(nb * sizeof *plan), *ep0 = malloc(nb * sizeof *ep0);
+    for (size_t i = 0; i < nb; i++) {
+        lf_tbatch x;
+        lf_tbatcher_get(a, i, &x);
+        plan[i] = batch_key(&x);
+    }
+    lf_tbatcher_group(b, 1);
+    for (size_t i = 0; i < 2 * nb; i++) {
+        lf_tbatch x, y;
+        lf_tbatcher_next(a, &x);
+        uint64_t kx = batch_key(&x);
+        lf_tbatcher_next(b, &y);
+        assert_true(kx == batch_key(&y));
+    }
+    lf_tbatcher_free(b);
+    assert_int_equal(lf_tbatcher_new(&d, 96, 8, 64, 5, &b, &err), 0);
+    lf_tbatcher_group(b, 4);
+    int moved = 0;
+    for (int epoch = 0; epoch < 2; epoch++) {
+        int *seen = calloc(nb, sizeof *seen);
+        size_t prev = 0;
+        for (size_t k = 0; k < nb; k++) {
+            lf_tbatch x;
+            lf_tbatcher_next(b, &x);
+            uint64_t key = batch_key(&x);
+            size_t m = 0;
+            while (m < nb && plan[m] != key)
+                m++;
+            assert_true(m < nb);
+            seen[m]++;
+            if (k >= nb / 4 * 4)
+                assert_true(m == k);   /* the remainder, last and in order */
+            else
+                assert_true(m % 4 == k % 4 && m < nb / 4 * 4);   /* whole groups, aligned */
+            if (k % 4 && k < nb / 4 * 4)   /* the group's neighbours follow one another */
+                assert_true(m == prev + 1);
+            prev = m;
+            if (epoch == 0)
+                ep0[k] = key;
+            else if (ep0[k] != key)
+                moved = 1;
+        }
+        for (size_t m = 0; m < nb; m++)
+            assert_int_equal(seen[m], 1);
+        free(seen);
+    }
+    assert_true(moved);   /* the second epoch is in another order */
+    /* seek to a group's start in the second epoch replays it */
+    lf_tbatcher_seek(b, nb + 4);
+    lf_tbatch x;
+    lf_tbatcher_next(b, &x);
+    lf_tbatcher *c;
+    assert_int_equal(lf_tbatcher_new(&d, 96, 8, 64, 5, &c, &err), 0);
+    lf_tbatcher_group(c, 4);
+    uint64_t want = 0;
+    for (size_t i = 0; i <= nb + 4; i++) {
+        lf_tbatch y;
+        lf_tbatcher_next(c, &y);
+        want = batch_key(&y);
+    }
+    assert_true(batch_key(&x) == want);
+    lf_tbatcher_free(c);
+    lf_tbatcher_free(b);
+    lf_tbatcher_free(a);
+    free(plan);
+    free(ep0);
+    lf_tdata_free(&d);
+}
+
 /* Several files loaded at once, a thread each, equal the rows loaded one
  * file after another; a missing file fails the whole load. */
 static void test_data_files(void **state)
@@ -773,6 +872,7 @@ int main(void)
         cmocka_unit_test(test_optim),
         cmocka_unit_test(test_convert),
         cmocka_unit_test(test_data),
+        cmocka_unit_test(test_batcher_group),
         cmocka_unit_test(test_data_files),
         cmocka_unit_test(test_ckpt),
         cmocka_unit_test(test_learns),
