@@ -4,7 +4,12 @@
  * PyTorch peer (bench/train_peer.py, same model, batch and optimiser).
  *
  *   train_bench [--config layers=4,dim=256,...,vocab=4096] [--B 32] [--T 512]
- *               [--steps 30] [--warmup 5] [--peak-tflops 989]
+ *               [--steps 30] [--warmup 5] [--peak-tflops 989] [--gpus N]
+ *
+ * --gpus N (N > 1) also times data parallelism in the same process: one
+ * GPU, then N GPUs with the same B x T batch on each (N batches a step),
+ * and prints the scaling (tokens/s on N over tokens/s on one) and the
+ * per-GPU efficiency (scaling / N).
  *
  * MFU = model FLOPs per token (lf_tmodel_flops_per_token: 6 x matmul
  * parameters + causal attention) x tokens/s / peak; the peak defaults to the
@@ -36,7 +41,7 @@ int main(int argc, char **argv)
 {
     lf_tcfg c = {.n_layer = 4, .dim = 256, .n_head = 4, .n_kv = 2, .head_dim = 64, .ffn = 768,
                  .ctx = 2048, .vocab = 4096, .rope_base = 10000.0f, .eps = 1e-6f, .tied = 1};
-    int B = 32, T = 512, steps = 30, warm = 5;
+    int B = 32, T = 512, steps = 30, warm = 5, gpus = 1;
     double peak = 989.0;
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *a = argv[i], *v = argv[i + 1];
@@ -45,6 +50,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--steps")) steps = atoi(v);
         else if (!strcmp(a, "--warmup")) warm = atoi(v);
         else if (!strcmp(a, "--peak-tflops")) peak = atof(v);
+        else if (!strcmp(a, "--gpus")) gpus = atoi(v);
         else if (!strcmp(a, "--config")) {
             char buf[512];
             snprintf(buf, sizeof buf, "%s", v);
@@ -66,13 +72,18 @@ int main(int argc, char **argv)
                 else return 2;
             }
         } else {
-            fprintf(stderr, "usage: train_bench [--config k=v,...] [--B N] [--T N] [--steps N]\n");
+            fprintf(stderr, "usage: train_bench [--config k=v,...] [--B N] [--T N] [--steps N] "
+                            "[--gpus N]\n");
             return 2;
         }
     }
     if (lf_tcuda_devices() < 1) {
         printf("no CUDA device: skipped\n");
         return 77;
+    }
+    if (gpus < 1 || gpus > 64 || gpus > lf_tcuda_devices()) {
+        fprintf(stderr, "--gpus %d: %d GPU(s) here\n", gpus, lf_tcuda_devices());
+        return 2;
     }
     lf_err err = {0};
     if (lf_tcfg_check(&c, &err) || T > c.ctx) {
@@ -95,34 +106,47 @@ int main(int argc, char **argv)
     lf_topt opt;
     lf_topt_default(&opt);
     opt.total_steps = warm + steps;
-    lf_tcuda *g;
-    if (lf_tcuda_new(&c, &opt, 1, (int)N, T, p, NULL, NULL, &g, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
-        return 1;
-    }
-    double *dt = malloc(steps * sizeof(double)), loss = 0, first = 0;
-    lf_tcuda_batch batch = {tok, tgt, B, T};
-    for (int i = 0; i < warm + steps; i++) {
-        double t0 = now();
-        if (lf_tcuda_step(g, i, lf_topt_lr(&opt, i), &batch, &loss, NULL, &err)) {
-            fprintf(stderr, "%s\n", err.msg);
-            return 1;
-        }
-        if (i == 0)
-            first = loss;
-        if (i >= warm)
-            dt[i - warm] = now() - t0;
-    }
-    qsort(dt, steps, sizeof(double), cmp);
-    double med = dt[steps / 2], tps = N / med;
     double fpt = lf_tmodel_flops_per_token(&c, T);
     const char *attn = getenv("LF_TRAIN_ATTN");
     int fused = attn && !strcmp(attn, "flash");
-    printf("llmfuse-cuda(%s): %zu params, B=%d T=%d: median step %.2f ms, %.0f tok/s, "
-           "%.1f TFLOP/s, MFU %.1f%% (loss %.3f -> %.3f)\n",
-           fused ? "fused attn" : "cublas attn", o.n, B, T, med * 1e3, tps, fpt * tps * 1e-12,
-           100.0 * fpt * tps / (peak * 1e12), first, loss);
-    lf_tcuda_free(g);
+    double *dt = malloc(steps * sizeof(double)), tps1 = 0;
+    lf_tcuda_batch batch[64];
+    for (int r = 0; r < 64; r++)
+        batch[r] = (lf_tcuda_batch){tok, tgt, B, T};
+    for (int n = 1; n <= gpus; n = n == 1 ? gpus : gpus + 1) {
+        lf_tcuda *g;
+        if (lf_tcuda_new(&c, &opt, n, (int)N, T, p, NULL, NULL, &g, &err)) {
+            fprintf(stderr, "%s\n", err.msg);
+            return 1;
+        }
+        double loss = 0, first = 0;
+        for (int i = 0; i < warm + steps; i++) {
+            double t0 = now();
+            if (lf_tcuda_step(g, i, lf_topt_lr(&opt, i), batch, &loss, NULL, &err)) {
+                fprintf(stderr, "%s\n", err.msg);
+                return 1;
+            }
+            if (i == 0)
+                first = loss;
+            if (i >= warm)
+                dt[i - warm] = now() - t0;
+        }
+        lf_tcuda_free(g);
+        qsort(dt, steps, sizeof(double), cmp);
+        double med = dt[steps / 2], tps = (double)N * n / med;
+        char on[32] = "";
+        if (n > 1)
+            snprintf(on, sizeof on, ", %d GPUs", n);
+        printf("llmfuse-cuda(%s%s): %zu params, B=%d T=%d: median step %.2f ms, %.0f tok/s, "
+               "%.1f TFLOP/s, MFU %.1f%% (loss %.3f -> %.3f)\n",
+               fused ? "fused attn" : "cublas attn", on, o.n, B, T, med * 1e3, tps,
+               fpt * tps * 1e-12, 100.0 * fpt * tps / (n * peak * 1e12), first, loss);
+        if (n == 1)
+            tps1 = tps;
+        else
+            printf("data parallel, %d GPUs against 1: %.2fx tokens/s, %.1f%% per GPU\n", n,
+                   tps / tps1, 100.0 * tps / tps1 / n);
+    }
     free(p); free(tok); free(tgt); free(dt);
     return 0;
 }
