@@ -150,6 +150,36 @@ static int cmd_write(wl_plan *p)
     return p->rc;
 }
 
+/* pwrite into the middle of a file with content: an offset strictly inside
+ * it (0 for a 1-byte file), so bytes before the data are kept, and after
+ * it too unless the data runs past the end. */
+static int cmd_pwrite(wl_plan *p)
+{
+    const wl_nodes *s = &p->c.files;
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++)
+        k += s->v[i]->size > 0;
+    if (!k)
+        return -EINVAL;   /* not applicable: the caller checked */
+    lf_rng *g = &p->w->rng;
+    uint64_t j = lf_rng_below(g, k);
+    const lf_node *f = NULL;
+    for (size_t i = 0; i < s->n && !f; i++)
+        if (s->v[i]->size > 0 && !j--)
+            f = s->v[i];
+    char *path = lf_wlp_abspath(f);
+    if (!path)
+        return -ENOMEM;
+    long long offset = f->size > 1 ? 1 + (long long)lf_rng_below(g, f->size - 1) : 0;
+    size_t max = (size_t)(lf_rng_pct(g, 70) ? lf_rng_range(g, 1, 24) : lf_rng_range(g, 25, 200));
+    unsigned variant = (unsigned)lf_rng_range(g, 4, 9);
+    lf_wlp_open(p, strdup(path), O_WRONLY, 0, 0);
+    add_write(p, path, offset, variant, max);
+    lf_wlp_close(p, 0);
+    free(path);
+    return p->rc;
+}
+
 static int cmd_append(wl_plan *p)
 {
     const lf_node *f = lf_wlp_pick_sized(p);
@@ -499,6 +529,7 @@ int lf_wlp_command(wl_plan *p, lf_wl_label l)
     case LF_WL_APPEND: return cmd_append(p);
     case LF_WL_CP: return cmd_cp(p);
     case LF_WL_RMR: return cmd_rmr(p);
+    case LF_WL_PWRITE: return cmd_pwrite(p);
     default: return cmd_ls(p);
     }
 }

@@ -307,6 +307,7 @@ static void test_weights(void **st)
     lf_workload_init(&w, 1, 6000);
     assert_int_equal(w.weights[LF_WL_MKDIR], 14);
     assert_int_equal(w.weights[LF_WL_CHMOD], 8);
+    assert_int_equal(w.weights[LF_WL_PWRITE], 0);   /* off by default */
     lf_err e;
     assert_int_equal(lf_workload_set_weights(&w, "mkdir=3,rmr=0,cp=7", &e), 0);
     assert_int_equal(w.weights[LF_WL_MKDIR], 3);
@@ -316,7 +317,7 @@ static void test_weights(void **st)
     assert_int_equal(lf_workload_set_weights(&w, "mkdir", &e), -EINVAL);
     assert_int_equal(lf_workload_set_weights(&w, "mkdir=x", &e), -EINVAL);
     const char *names = "mkdir touch write read rm rmdir chmod chown ls readlink truncate "
-                        "rename symlink append cp rmr";
+                        "rename symlink append cp rmr pwrite";
     for (int i = 0; i < LF_WL__COUNT; i++)
         assert_non_null(strstr(names, lf_wl_label_name((lf_wl_label)i)));
 }
@@ -414,8 +415,8 @@ static void test_plan(void **st)
         lf_cmd_free(&cb);
         lf_buf_free(&x);
     }
-    for (int l = 0; l < LF_WL__COUNT; l++)
-        assert_true(seen[l] > 0);          /* every label ran */
+    for (int l = 0; l < LF_WL__COUNT; l++)   /* every label with a default weight ran */
+        assert_true(lf_wl_default_weights[l] == 0 ? seen[l] == 0 : seen[l] > 0);
     assert_true(fails > 10);
     uint64_t er, ee;
     lf_rows_counts(rows, &er, &ee);
@@ -485,6 +486,71 @@ static void test_nonempty(void **st)
     }
 }
 
+/* --weights pwrite=N: writes at an offset strictly inside a file with
+ * content; the bytes before the offset are kept, and after the data too
+ * when it ends before the old end. */
+static void test_pwrite(void **st)
+{
+    (void)st;
+    lf_workload w;
+    lf_workload_init(&w, 93, 6000);
+    assert_int_equal(lf_workload_set_weights(&w, "mkdir=2,touch=4,write=8,read=0,rm=1,rmdir=0,chmod=0,chown=0,ls=0,readlink=0,truncate=0,rename=0,symlink=0,append=0,cp=0,rmr=0,pwrite=20", NULL), 0);
+    w.fail_per_mille = 0;
+    lf_state *s = lf_state_new("root", "root");
+    lf_rows_opts ro = {.out = "/dev/null"};
+    lf_rows *rows;
+    assert_int_equal(lf_rows_open(&ro, &rows, NULL), 0);
+    lf_rows_episode(rows, 0);
+    int n = 0, tail_kept = 0;
+    for (int i = 0; i < 300; i++) {
+        lf_cmd c = {0};
+        lf_buf x;
+        lf_buf_init(&x, 0);
+        lf_state_serialize(s, &x);
+        assert_int_equal(lf_workload_next(&w, s, x.len, &c), 0);
+        unsigned char *old = NULL;
+        size_t old_size = 0;
+        const lf_call *wr = NULL;
+        if (c.label == LF_WL_PWRITE) {
+            for (size_t k = 0; k < c.n; k++)
+                if (c.calls[k].kind == LF_CALL_WRITE)
+                    wr = &c.calls[k];
+        }
+        if (wr) {   /* none when the content came out empty (never sent) */
+            const char *path = c.calls[0].path;   /* the open */
+            lf_node *f = lf_state_lookup(s, path, NULL);
+            assert_non_null(f);
+            assert_true(f->size > 0);
+            assert_true(wr->offset >= (f->size > 1 ? 1 : 0) && (size_t)wr->offset < f->size);
+            old_size = f->size;
+            old = malloc(old_size);
+            memcpy(old, f->data, old_size);
+            n++;
+        }
+        assert_int_equal(lf_oexec_run(&s, &c, rows), 0);
+        if (wr) {
+            lf_node *f = lf_state_lookup(s, c.calls[0].path, NULL);
+            size_t off = (size_t)wr->offset, end = off + wr->len;
+            assert_non_null(f);
+            assert_int_equal(f->size, end > old_size ? end : old_size);
+            assert_memory_equal(f->data, old, off);                 /* before: kept */
+            assert_memory_equal(f->data + off, wr->data, wr->len);  /* the data */
+            if (end < old_size) {
+                assert_memory_equal(f->data + end, old + end, old_size - end);   /* after: kept */
+                tail_kept++;
+            }
+            free(old);
+        }
+        lf_cmd_free(&c);
+        lf_buf_free(&x);
+    }
+    printf("pwrite: %d writes inside files, %d of them keeping a tail\n", n, tail_kept);
+    assert_true(n > 50);
+    assert_true(tail_kept > 10);
+    lf_rows_close(rows, NULL);
+    lf_state_free(s);
+}
+
 /* Oracle-mode generation: the row cap per episode and the state cap. */
 static void test_gen_oracle(void **st)
 {
@@ -530,6 +596,7 @@ int main(void)
         cmocka_unit_test(test_rng),       cmocka_unit_test(test_templates),
         cmocka_unit_test(test_content),   cmocka_unit_test(test_names),
         cmocka_unit_test(test_fh_alloc),  cmocka_unit_test(test_weights),
+        cmocka_unit_test(test_pwrite),
         cmocka_unit_test(test_call_op),   cmocka_unit_test(test_plan),
         cmocka_unit_test(test_nonempty),
         cmocka_unit_test(test_gen_oracle), cmocka_unit_test(test_name_mix),
