@@ -1,8 +1,8 @@
 /* trainer.cu: the CUDA trainer (train_cuda.h): buffers, cuBLAS matmuls,
  * the order of kernels in a step, and data parallelism over several GPUs
- * (a replica on each, gradients summed with NCCL, loaded at run time). Each block of code names the loop of
- * ref.c it reproduces; shapes as there (N = B*T positions, D, Q = H*hd,
- * K = KV*hd, F, V). Matmuls take bf16 operands and accumulate in fp32
+ * (a replica on each, gradients summed with NCCL, loaded at run time).
+ * Each block of code names the loop of ref.c it reproduces; shapes as
+ * there (N = B*T positions, D, Q = H*hd, K = KV*hd, F, V). Matmuls take bf16 operands and accumulate in fp32
  * (CUBLAS_COMPUTE_32F); their outputs are fp32 unless a bf16 copy is all
  * that is used next. */
 #include <cublas_v2.h>
