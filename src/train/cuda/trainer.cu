@@ -2,9 +2,9 @@
  * the order of kernels in a step, and data parallelism over several GPUs
  * (a replica on each, gradients summed with NCCL, loaded at run time).
  * Each block of code names the loop of ref.c it reproduces; shapes as
- * there (N = B*T positions, D, Q = H*hd, K = KV*hd, F, V). Matmuls take bf16 operands and accumulate in fp32
- * (CUBLAS_COMPUTE_32F); their outputs are fp32 unless a bf16 copy is all
- * that is used next. */
+ * there (N = B*T positions, D, Q = H*hd, K = KV*hd, F, V). Matmuls take
+ * bf16 operands and accumulate in fp32 (CUBLAS_COMPUTE_32F); their outputs
+ * are fp32 unless a bf16 copy is all that is used next. */
 #include <cublas_v2.h>
 #include <dlfcn.h>
 #include <math.h>
