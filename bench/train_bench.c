@@ -110,10 +110,12 @@ int main(int argc, char **argv)
     const char *attn = getenv("LF_TRAIN_ATTN");
     int fused = attn && !strcmp(attn, "flash");
     double *dt = malloc(steps * sizeof(double)), tps1 = 0;
-    lf_tcuda_batch batch[64];
+    lf_tbatch batch[64];
     for (int r = 0; r < 64; r++)
-        batch[r] = (lf_tcuda_batch){tok, tgt, B, T};
-    for (int n = 1; n <= gpus; n = n == 1 ? gpus : gpus + 1) {
+        batch[r] = (lf_tbatch){.B = B, .T = T, .tok = tok, .tgt = tgt};
+    const int runs[2] = {1, gpus};   /* one GPU, then N (when N > 1) */
+    for (int k = 0; k < (gpus > 1 ? 2 : 1); k++) {
+        int n = runs[k];
         lf_tcuda *g;
         if (lf_tcuda_new(&c, &opt, n, (int)N, T, p, NULL, NULL, &g, &err)) {
             fprintf(stderr, "%s\n", err.msg);

@@ -235,12 +235,8 @@ static const lf_tcuda_api *load_cuda(void **dl, lf_err *err)
 static int trainer_step(trainer *t, const train_opts *o, long step, const lf_tbatch *b,
                         double *loss, double *gnorm, lf_err *err)
 {
-    if (t->cuda) {
-        lf_tcuda_batch cb[64];
-        for (int r = 0; r < o->gpus; r++)
-            cb[r] = (lf_tcuda_batch){b[r].tok, b[r].tgt, b[r].B, b[r].T};
-        return t->api->step(t->gpu, step, lf_topt_lr(&o->opt, step), cb, loss, gnorm, err);
-    }
+    if (t->cuda)
+        return t->api->step(t->gpu, step, lf_topt_lr(&o->opt, step), b, loss, gnorm, err);
     *loss = lf_tref_step(t->ref, &o->opt, step, t->p, t->m, t->v, t->mask, b->tok, b->tgt, b->B,
                          b->T, gnorm);
     return 0;
@@ -330,7 +326,6 @@ int lf_cmd_train(int argc, char **argv)
     lf_gguf *ig = NULL;
     float *init_p = NULL;
     char *data_list = NULL;
-    int32_t *bbuf = NULL;   /* [gpus][tok, tgt][max_tokens] one step's batches */
     const char *files[64];
     size_t n_files = 0;
 
@@ -417,7 +412,11 @@ int lf_cmd_train(int argc, char **argv)
     if (o.val && dval.n_rows &&
         (rc = lf_tbatcher_new(&dval, o.batch_tokens, align, o.cfg.ctx, o.seed, &bv, &err)))
         goto out;
-    lf_tbatcher_group(bt, o.gpus);   /* a step's batches of about one length */
+    /* a step's batches: about one length, a buffer each */
+    if ((rc = lf_tbatcher_group(bt, o.gpus))) {
+        lf_err_set(&err, ENOMEM, "batcher: out of memory");
+        goto out;
+    }
     if (o.resume)
         lf_tbatcher_seek(bt, ck.data_pos);
     int max_tokens = lf_tbatcher_max_tokens(bt), max_T = lf_tbatcher_max_T(bt);
@@ -433,8 +432,7 @@ int lf_cmd_train(int argc, char **argv)
     t.m = calloc(off.n, 4);
     t.v = calloc(off.n, 4);
     t.mask = malloc(off.n);
-    bbuf = malloc((size_t)o.gpus * 2 * max_tokens * sizeof *bbuf);
-    if (!t.p || !t.m || !t.v || !t.mask || !bbuf) {
+    if (!t.p || !t.m || !t.v || !t.mask) {
         rc = lf_err_set(&err, ENOMEM, "out of memory for %zu parameters", off.n);
         goto out;
     }
@@ -478,14 +476,7 @@ int lf_cmd_train(int argc, char **argv)
         lf_tbatch b[64];
         double fmax = 0;
         for (int r = 0; r < o.gpus; r++) {
-            /* the batcher's buffer holds one batch: each GPU's gets a copy */
             lf_tbatcher_next(bt, &b[r]);
-            size_t nb = (size_t)b[r].B * b[r].T;
-            int32_t *bk = bbuf + (size_t)r * 2 * max_tokens, *bg = bk + max_tokens;
-            memcpy(bk, b[r].tok, nb * sizeof *bk);
-            memcpy(bg, b[r].tgt, nb * sizeof *bg);
-            b[r].tok = bk;
-            b[r].tgt = bg;
             double f = lf_tmodel_flops_per_token(&o.cfg, b[r].T) * b[r].B * b[r].T;
             tok_since += (long)b[r].B * b[r].T;
             flops += f;
@@ -555,7 +546,6 @@ out:
     free(t.m);
     free(t.v);
     free(t.mask);
-    free(bbuf);
     lf_tbatcher_free(bt);
     lf_tbatcher_free(bv);
     lf_tdata_free(&dtrain);

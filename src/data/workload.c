@@ -224,11 +224,7 @@ static bool applicable(const wl_cands *c, lf_wl_label l)
     case LF_WL_RM: return c->files.n + c->links.n > 0;
     case LF_WL_CHOWN: return c->files.n + c->subdirs.n + c->links.n > 0;
     case LF_WL_RMR: return c->subdirs.n > 0;
-    case LF_WL_PWRITE:
-        for (size_t i = 0; i < c->files.n; i++)
-            if (c->files.v[i]->size > 0)
-                return true;
-        return false;
+    case LF_WL_PWRITE: return lf_wlp_count_nonempty(c) > 0;
     case LF_WL_RENAME: return c->files.n + c->links.n + c->subdirs.n > 0;
     default: return true;
     }

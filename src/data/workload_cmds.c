@@ -155,18 +155,10 @@ static int cmd_write(wl_plan *p)
  * it too unless the data runs past the end. */
 static int cmd_pwrite(wl_plan *p)
 {
-    const wl_nodes *s = &p->c.files;
-    size_t k = 0;
-    for (size_t i = 0; i < s->n; i++)
-        k += s->v[i]->size > 0;
-    if (!k)
+    const lf_node *f = lf_wlp_pick_nonempty(p);
+    if (!f)
         return -EINVAL;   /* not applicable: the caller checked */
     lf_rng *g = &p->w->rng;
-    uint64_t j = lf_rng_below(g, k);
-    const lf_node *f = NULL;
-    for (size_t i = 0; i < s->n && !f; i++)
-        if (s->v[i]->size > 0 && !j--)
-            f = s->v[i];
     char *path = lf_wlp_abspath(f);
     if (!path)
         return -ENOMEM;

@@ -38,6 +38,8 @@ extern const unsigned lf_wlp_dir_modes[10];
 const lf_node *lf_wlp_pick(wl_plan *p, const wl_nodes *s);
 const lf_node *lf_wlp_pick_dir(wl_plan *p);
 const lf_node *lf_wlp_pick_sized(wl_plan *p);
+const lf_node *lf_wlp_pick_nonempty(wl_plan *p);
+size_t lf_wlp_count_nonempty(const wl_cands *c);   /* files with content */
 char *lf_wlp_abspath(const lf_node *n);
 char *lf_wlp_join(const lf_node *dir, const char *name);
 char *lf_wlp_fresh_name(wl_plan *p, const lf_node *dir, bool is_dir);

@@ -14,6 +14,28 @@ const lf_node *lf_wlp_pick(wl_plan *p, const wl_nodes *s)
     return s->n ? s->v[lf_rng_below(&p->w->rng, s->n)] : NULL;
 }
 
+size_t lf_wlp_count_nonempty(const wl_cands *c)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < c->files.n; i++)
+        k += c->files.v[i]->size > 0;
+    return k;
+}
+
+/* A file with content, uniformly; NULL (and no draw) when there is none. */
+const lf_node *lf_wlp_pick_nonempty(wl_plan *p)
+{
+    const wl_nodes *s = &p->c.files;
+    size_t k = lf_wlp_count_nonempty(&p->c);
+    if (!k)
+        return NULL;
+    uint64_t j = lf_rng_below(&p->w->rng, k);
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i]->size > 0 && !j--)
+            return s->v[i];
+    return NULL; /* not reached */
+}
+
 /* The file a write, append or truncate changes: one with content
  * w->nonempty_pct% of the time when there is one, else any file. With
  * nonempty_pct 0 it draws exactly as lf_wlp_pick (the same rows as before). */
@@ -22,16 +44,8 @@ const lf_node *lf_wlp_pick_sized(wl_plan *p)
     const wl_nodes *s = &p->c.files;
     if (!p->w->nonempty_pct || !lf_rng_pct(&p->w->rng, p->w->nonempty_pct))
         return lf_wlp_pick(p, s);
-    size_t k = 0;
-    for (size_t i = 0; i < s->n; i++)
-        k += s->v[i]->size > 0;
-    if (!k)
-        return lf_wlp_pick(p, s);
-    uint64_t j = lf_rng_below(&p->w->rng, k);
-    for (size_t i = 0; i < s->n; i++)
-        if (s->v[i]->size > 0 && !j--)
-            return s->v[i];
-    return NULL; /* not reached */
+    const lf_node *f = lf_wlp_pick_nonempty(p);
+    return f ? f : lf_wlp_pick(p, s);
 }
 
 /* A directory to create in: the root 35% of the time (trees stay shallow-ish). */

@@ -219,9 +219,10 @@ struct lf_tbatcher {
     size_t n_plan;
     size_t *perm;         /* this epoch's batch order */
     size_t group;         /* batches shuffled together (lf_tbatcher_group) */
+    size_t slots;         /* batch buffers: next fills slot pos % slots */
     uint64_t seed, pos;   /* pos: batches served */
     int max_tokens, max_T;
-    int32_t *tok, *tgt;   /* [max_tokens] */
+    int32_t *tok, *tgt;   /* [slots][max_tokens] */
 };
 
 static const lf_tdata *sort_data;
@@ -282,7 +283,7 @@ int lf_tbatcher_new(const lf_tdata *d, int batch_tokens, int align, int max_len,
         return lf_err_set(err, ENOMEM, "batcher: out of memory");
     b->d = d;
     b->seed = seed;
-    b->group = 1;
+    b->group = b->slots = 1;
     b->order = malloc(d->n_rows * sizeof(size_t));
     b->plan = malloc(d->n_rows * sizeof(plan_batch));
     b->perm = malloc(d->n_rows * sizeof(size_t));
@@ -344,7 +345,8 @@ size_t lf_tbatcher_count(const lf_tbatcher *b) { return b->n_plan; }
 int lf_tbatcher_max_tokens(const lf_tbatcher *b) { return b->max_tokens; }
 int lf_tbatcher_max_T(const lf_tbatcher *b) { return b->max_T; }
 
-void lf_tbatcher_get(lf_tbatcher *b, size_t i, lf_tbatch *out)
+/* Plan batch i into buffer slot. */
+static void fill(lf_tbatcher *b, size_t i, size_t slot, lf_tbatch *out)
 {
     const lf_tdata *d = b->d;
     plan_batch pb = b->plan[i % b->n_plan];
@@ -353,7 +355,8 @@ void lf_tbatcher_get(lf_tbatcher *b, size_t i, lf_tbatch *out)
         size_t r = b->order[pb.first + s];
         const int32_t *ids = d->ids + d->off[r];
         int n = (int)(d->off[r + 1] - d->off[r]);
-        int32_t *tk = b->tok + (size_t)s * pb.T, *tg = b->tgt + (size_t)s * pb.T;
+        size_t at = slot * (size_t)b->max_tokens + (size_t)s * pb.T;
+        int32_t *tk = b->tok + at, *tg = b->tgt + at;
         for (int t = 0; t < pb.T; t++) {
             tk[t] = t < n - 1 ? ids[t] : 0;
             /* position t predicts ids[t+1]; the loss counts completion and eos */
@@ -361,7 +364,13 @@ void lf_tbatcher_get(lf_tbatcher *b, size_t i, lf_tbatch *out)
             n_tgt += tg[t] >= 0;
         }
     }
-    *out = (lf_tbatch){pb.B, pb.T, b->tok, b->tgt, n_tgt};
+    size_t at = slot * (size_t)b->max_tokens;
+    *out = (lf_tbatch){pb.B, pb.T, b->tok + at, b->tgt + at, n_tgt};
+}
+
+void lf_tbatcher_get(lf_tbatcher *b, size_t i, lf_tbatch *out)
+{
+    fill(b, i, 0, out);
 }
 
 void lf_tbatcher_next(lf_tbatcher *b, lf_tbatch *out)
@@ -369,7 +378,7 @@ void lf_tbatcher_next(lf_tbatcher *b, lf_tbatch *out)
     size_t k = b->pos % b->n_plan;
     if (k == 0 && b->pos > 0)
         shuffle_epoch(b, b->pos / b->n_plan);
-    lf_tbatcher_get(b, b->perm[k], out);
+    fill(b, b->perm[k], b->pos % b->slots, out);
     b->pos++;
 }
 
@@ -381,8 +390,18 @@ void lf_tbatcher_seek(lf_tbatcher *b, uint64_t pos)
     shuffle_epoch(b, pos / b->n_plan);
 }
 
-void lf_tbatcher_group(lf_tbatcher *b, int g)
+int lf_tbatcher_group(lf_tbatcher *b, int g)
 {
-    b->group = g > 1 && (size_t)g <= b->n_plan ? (size_t)g : 1;
+    size_t n = g > 1 ? (size_t)g : 1, len = n * (size_t)b->max_tokens;
+    int32_t *tok = realloc(b->tok, len * sizeof *tok);
+    if (tok)
+        b->tok = tok;
+    int32_t *tgt = tok ? realloc(b->tgt, len * sizeof *tgt) : NULL;
+    if (!tgt)
+        return -ENOMEM;   /* the batcher stays as it was */
+    b->tgt = tgt;
+    b->slots = n;
+    b->group = n <= b->n_plan ? n : 1;
     shuffle_epoch(b, b->pos / b->n_plan);
+    return 0;
 }

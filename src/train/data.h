@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "lm/tok.h"
+#include "train/train.h"
 #include "util/err.h"
 
 /* Appends the ids of text[0..len) to ids (ids->v grown with realloc, as
@@ -62,13 +63,6 @@ int lf_tdata_add(lf_tdata *d, const char *prompt, size_t plen, const char *compl
                  size_t clen, lf_tenc_fn enc, void *enc_ctx, int32_t eos, int max_len);
 void lf_tdata_free(lf_tdata *d);
 
-typedef struct lf_tbatch {
-    int B, T;
-    const int32_t *tok;   /* [B][T] inputs (padding 0) */
-    const int32_t *tgt;   /* [B][T] next token, or -1 (prompt, padding) */
-    long n_tgt;           /* targets >= 0 */
-} lf_tbatch;
-
 typedef struct lf_tbatcher lf_tbatcher;
 /* Plans batches over d (which must outlive the batcher): T is a multiple of
  * align (capped at max_len), B x T <= batch_tokens unless one row alone is
@@ -80,8 +74,9 @@ size_t lf_tbatcher_count(const lf_tbatcher *b);
 /* Largest B x T and largest T of any batch (to size buffers). */
 int lf_tbatcher_max_tokens(const lf_tbatcher *b);
 int lf_tbatcher_max_T(const lf_tbatcher *b);
-/* Fills out with the next batch (buffers owned by the batcher, valid until
- * the next call); moves to a new epoch after the last one. */
+/* Fills out with the next batch (buffers owned by the batcher, valid for
+ * the next `slots` calls: 1, or g after lf_tbatcher_group); moves to a new
+ * epoch after the last one. */
 void lf_tbatcher_next(lf_tbatcher *b, lf_tbatch *out);
 /* Batch i of the plan (in plan order, no shuffling), for evaluation. */
 void lf_tbatcher_get(lf_tbatcher *b, size_t i, lf_tbatch *out);
@@ -90,10 +85,12 @@ uint64_t lf_tbatcher_pos(const lf_tbatcher *b);
 void lf_tbatcher_seek(lf_tbatcher *b, uint64_t pos);
 /* Serves the batches in groups of g neighbours of the plan (rows of about
  * the same length: the same T), for g GPUs that take one each in a step
- * and then wait for the slowest. The groups are shuffled and each is
+ * and then wait for the slowest, each batch in a buffer of its own that
+ * stays valid for the next g calls. The groups are shuffled and each is
  * served whole from a position that is a multiple of g (the plan's last
  * n mod g batches come at the end of the epoch). 1 (the default) is a
- * plain shuffle; g above the batch count counts as 1. Call before seek. */
-void lf_tbatcher_group(lf_tbatcher *b, int g);
+ * plain shuffle; g above the batch count orders as 1. Call before seek.
+ * Returns 0 or -ENOMEM (the batcher unchanged). */
+int lf_tbatcher_group(lf_tbatcher *b, int g);
 
 #endif

@@ -108,6 +108,14 @@ void lf_tmodel_decay_mask(const lf_tcfg *c, uint8_t *mask);
 double lf_tmodel_flops_per_token(const lf_tcfg *c, int T);
 
 /* Optimiser settings and the schedule. */
+/* One batch of rows, as the trainers take it (lf_tbatcher makes them). */
+typedef struct lf_tbatch {
+    int B, T;
+    const int32_t *tok;   /* [B][T] inputs (padding 0) */
+    const int32_t *tgt;   /* [B][T] next token, or -1 (prompt, padding) */
+    long n_tgt;           /* targets >= 0 (informative: the trainers count again) */
+} lf_tbatch;
+
 typedef struct lf_topt {
     float lr, min_lr_ratio;   /* peak lr; cosine decays to lr*min_lr_ratio */
     int warmup, total_steps;

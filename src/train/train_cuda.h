@@ -39,19 +39,13 @@ int lf_tcuda_new(const lf_tcfg *c, const lf_topt *o, int gpus, int max_tokens, i
 void lf_tcuda_free(lf_tcuda *t);   /* NULL is fine */
 int lf_tcuda_gpus(const lf_tcuda *t);   /* replicas: batches per step */
 
-/* One batch: tok/tgt [B][T] (tgt -1: no loss). */
-typedef struct lf_tcuda_batch {
-    const int32_t *tok, *tgt;
-    int B, T;
-} lf_tcuda_batch;
-
 /* One training step at 0-based step number (forward, backward, global-norm
  * clipping, AdamW at learning rate lr, normally lf_topt_lr(o, step): the
  * library links nothing of lfcore) on b[0 .. gpus-1], batch r on GPU r; the
  * step is the one a single batch holding all of them would give (each
  * target weighs the same). *loss gets the mean loss, *gnorm the gradient
  * norm before clipping (either may be NULL). Returns 0 or -errno. */
-int lf_tcuda_step(lf_tcuda *t, long step, float lr, const lf_tcuda_batch *b, double *loss,
+int lf_tcuda_step(lf_tcuda *t, long step, float lr, const lf_tbatch *b, double *loss,
                   double *gnorm, lf_err *err);
 /* Forward only: adds the summed loss, the counted targets and the targets
  * whose argmax is right to the three outputs. */
@@ -71,12 +65,12 @@ typedef struct lf_tcuda_api {
                   const float *, const float *, lf_tcuda **, lf_err *);
     void (*destroy)(lf_tcuda *);
     int (*gpus)(const lf_tcuda *);
-    int (*step)(lf_tcuda *, long, float, const lf_tcuda_batch *, double *, double *, lf_err *);
+    int (*step)(lf_tcuda *, long, float, const lf_tbatch *, double *, double *, lf_err *);
     int (*eval)(lf_tcuda *, const int32_t *, const int32_t *, int, int, double *, long *,
                 long *, lf_err *);
     int (*get)(lf_tcuda *, float *, float *, float *, float *, lf_err *);
 } lf_tcuda_api;
-#define LF_TCUDA_ABI 3
+#define LF_TCUDA_ABI 4
 const lf_tcuda_api *lf_tcuda_api_get(void);
 
 #ifdef __cplusplus

@@ -131,7 +131,7 @@ static void one_config(const lf_tcfg *c, int B, int T, int steps, const char *at
         return;
     }
     double lg, gng;
-    lf_tcuda_batch whole = {tok, tgt, B, T};
+    lf_tbatch whole = {.B = B, .T = T, .tok = tok, .tgt = tgt};
     if (lf_tcuda_step(g, 0, lf_topt_lr(&opt, 0), &whole, &lg, &gng, &err) ||
         lf_tcuda_get(g, pg, NULL, NULL, gg, &err)) {
         printf("FAIL: %s\n", err.msg);
@@ -266,8 +266,9 @@ static void data_parallel(const lf_tcfg *c, int B, int T, int steps)
     lf_err err = {0};
     lf_tcuda *one = NULL, *two = NULL;
     int h = B / 2;
-    lf_tcuda_batch whole = {tok, tgt, B, T};
-    lf_tcuda_batch halves[2] = {{tok, tgt, h, T}, {tok + (size_t)h * T, tgt + (size_t)h * T, B - h, T}};
+    lf_tbatch whole = {.B = B, .T = T, .tok = tok, .tgt = tgt};
+    lf_tbatch halves[2] = {{.B = h, .T = T, .tok = tok, .tgt = tgt},
+                          {.B = B - h, .T = T, .tok = tok + (size_t)h * T, .tgt = tgt + (size_t)h * T}};
     printf("data parallel: 2 GPUs, batch %dx%d as %dx%d + %dx%d, %d steps\n", B, T, h, T, B - h,
            T, steps);
     if (lf_tcuda_new(c, &opt, 1, (int)N, T, p0, NULL, NULL, &one, &err) ||
@@ -305,7 +306,7 @@ static void data_parallel(const lf_tcfg *c, int B, int T, int steps)
     CHECK(worst < 1e-3, "data-parallel loss differs: %.3g", worst);
     CHECK(g0 < 1e-5, "data-parallel gradients differ: %.3g", g0);
     /* one step on a wrong number of batches is refused, not run */
-    lf_tcuda_batch bad[2] = {{tok, tgt, B + 1, T}, halves[1]};
+    lf_tbatch bad[2] = {{.B = B + 1, .T = T, .tok = tok, .tgt = tgt}, halves[1]};
     CHECK(lf_tcuda_step(two, steps, 1e-3f, bad, NULL, NULL, &err) == -EINVAL,
           "an oversized batch on GPU 0 was not refused");
 out:

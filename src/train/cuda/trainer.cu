@@ -560,7 +560,7 @@ static int backward(lf_tcuda *t, int B, int T, lf_err *err)
 
 /* Checks a batch against the sizes given at creation and counts its
  * targets. */
-static int check_batch(const lf_tcuda *t, const lf_tcuda_batch *b, long *cnt, lf_err *err)
+static int check_batch(const lf_tcuda *t, const lf_tbatch *b, long *cnt, lf_err *err)
 {
     if (b->B < 1 || b->T < 1 || b->T > t->max_T || (long)b->B * b->T > t->max_tokens)
         return fail(err, EINVAL, "batch", "larger than the sizes given at creation");
@@ -576,7 +576,7 @@ static int check_batch(const lf_tcuda *t, const lf_tcuda_batch *b, long *cnt, lf
 }
 
 /* Queues a checked batch's copy to the replica's device (current). */
-static int upload(lf_tcuda *t, const lf_tcuda_batch *b, lf_err *err)
+static int upload(lf_tcuda *t, const lf_tbatch *b, lf_err *err)
 {
     size_t N = (size_t)b->B * b->T;
     CK(cudaMemcpyAsync(t->tok, b->tok, N * 4, cudaMemcpyHostToDevice, t->s), "upload tokens");
@@ -585,13 +585,16 @@ static int upload(lf_tcuda *t, const lf_tcuda_batch *b, lf_err *err)
     return 0;
 }
 
+/* Replica r of a trainer (itself on one GPU). */
+static lf_tcuda *replica(lf_tcuda *t, int r) { return t->rep ? t->rep[r] : t; }
+
 /* Data parallel: replica r runs forward and backward on batch r, the
  * gradients are summed over the replicas (NCCL all-reduce), and each
  * replica applies the same clipping and AdamW update to its own copy. The
  * loss of every batch is divided by the targets of all of them, so the
  * summed gradient is the one of a single batch holding them all. The host
  * queues each replica's work without waiting, so the GPUs run at once. */
-int lf_tcuda_step(lf_tcuda *t, long step, float lr, const lf_tcuda_batch *b, double *loss,
+int lf_tcuda_step(lf_tcuda *t, long step, float lr, const lf_tbatch *b, double *loss,
                   double *gnorm, lf_err *err)
 {
     int R = t->gpus, rc;
@@ -604,7 +607,7 @@ int lf_tcuda_step(lf_tcuda *t, long step, float lr, const lf_tcuda_batch *b, dou
     }
     size_t n = t->off.n;
     for (int r = 0; r < R; r++) {
-        lf_tcuda *q = R > 1 ? t->rep[r] : t;
+        lf_tcuda *q = replica(t, r);
         CK(cudaSetDevice(q->dev), "select device");
         if ((rc = upload(q, &b[r], err)))
             return rc;
@@ -615,16 +618,18 @@ int lf_tcuda_step(lf_tcuda *t, long step, float lr, const lf_tcuda_batch *b, dou
     }
     if (R > 1) {
         CN(nccl.group_start(), "NCCL group");
-        for (int r = 0; r < R; r++)
-            CN(nccl.all_reduce(t->rep[r]->g, t->rep[r]->g, n, NCCL_FLOAT32, NCCL_SUM,
-                               t->rep[r]->comm, t->rep[r]->s), "NCCL all-reduce");
+        for (int r = 0; r < R; r++) {
+            lf_tcuda *q = replica(t, r);
+            CN(nccl.all_reduce(q->g, q->g, n, NCCL_FLOAT32, NCCL_SUM, q->comm, q->s),
+               "NCCL all-reduce");
+        }
         CN(nccl.group_end(), "NCCL group");
     }
     const lf_topt *o = &t->o;
     float c1 = 1.0f - powf(o->beta1, (float)(step + 1)), c2 = 1.0f - powf(o->beta2, (float)(step + 1));
     double lsum = 0;
     for (int r = 0; r < R; r++) {
-        lf_tcuda *q = R > 1 ? t->rep[r] : t;
+        lf_tcuda *q = replica(t, r);
         CK(cudaSetDevice(q->dev), "select device");
         lf_k_sumsq(q->s, q->acc, q->g, n);
         lf_k_adamw(q->s, q->p, q->ph, q->g, q->m, q->v, q->mask, q->acc, n, lr, o->beta1,
@@ -632,7 +637,7 @@ int lf_tcuda_step(lf_tcuda *t, long step, float lr, const lf_tcuda_batch *b, dou
         CK(cudaGetLastError(), "optimizer kernels");
     }
     for (int r = R - 1; r >= 0; r--) {   /* replica 0's norm is the one reported */
-        lf_tcuda *q = R > 1 ? t->rep[r] : t;
+        lf_tcuda *q = replica(t, r);
         CK(cudaSetDevice(q->dev), "select device");
         lf_kacc acc;
         CK(cudaMemcpyAsync(&acc, q->acc, sizeof acc, cudaMemcpyDeviceToHost, q->s), "download");
@@ -649,7 +654,7 @@ int lf_tcuda_step(lf_tcuda *t, long step, float lr, const lf_tcuda_batch *b, dou
 int lf_tcuda_eval(lf_tcuda *t, const int32_t *tok, const int32_t *tgt, int B, int T,
                   double *loss_sum, long *n_tgt, long *n_correct, lf_err *err)
 {
-    lf_tcuda_batch b = {tok, tgt, B, T};
+    lf_tbatch b = {.B = B, .T = T, .tok = tok, .tgt = tgt, .n_tgt = 0};
     long cnt;
     int rc = check_batch(t, &b, &cnt, err);
     if (rc)

@@ -373,6 +373,26 @@ static void test_call_op(void **st)
     assert_int_equal(lf_call_op(&c, 0, &op), -EINVAL);
 }
 
+/* Rows to nowhere, in episode 0: what lf_oexec_run writes during a test. */
+static lf_rows *null_rows(void)
+{
+    lf_rows_opts ro = {.out = "/dev/null"};
+    lf_rows *rows;
+    assert_int_equal(lf_rows_open(&ro, &rows, NULL), 0);
+    lf_rows_episode(rows, 0);
+    return rows;
+}
+
+/* The workload's next command on state s. */
+static void next_cmd(lf_workload *w, const lf_state *s, lf_cmd *c)
+{
+    lf_buf x;
+    lf_buf_init(&x, 0);
+    lf_state_serialize(s, &x);
+    assert_int_equal(lf_workload_next(w, s, x.len, c), 0);
+    lf_buf_free(&x);
+}
+
 /* Plans commands on an oracle-driven tree: determinism, well-formed calls. */
 static void test_plan(void **st)
 {
@@ -381,10 +401,7 @@ static void test_plan(void **st)
     lf_workload_init(&a, 77, 6000);
     lf_workload_init(&b, 77, 6000);
     lf_state *s = lf_state_new("root", "root");
-    lf_rows_opts ro = {.out = "/dev/null"};
-    lf_rows *rows;
-    assert_int_equal(lf_rows_open(&ro, &rows, NULL), 0);
-    lf_rows_episode(rows, 0);
+    lf_rows *rows = null_rows();
     unsigned seen[LF_WL__COUNT + 1] = {0};
     int fails = 0;
     for (int i = 0; i < 600; i++) {
@@ -450,17 +467,11 @@ static void test_nonempty(void **st)
         w.nonempty_pct = pct;
         w.fail_per_mille = 0;
         lf_state *s = lf_state_new("root", "root");
-        lf_rows_opts ro = {.out = "/dev/null"};
-        lf_rows *rows;
-        assert_int_equal(lf_rows_open(&ro, &rows, NULL), 0);
-        lf_rows_episode(rows, 0);
+        lf_rows *rows = null_rows();
         int on_content = 0, on_empty = 0;
         for (int i = 0; i < 400; i++) {
             lf_cmd c = {0};
-            lf_buf x;
-            lf_buf_init(&x, 0);
-            lf_state_serialize(s, &x);
-            assert_int_equal(lf_workload_next(&w, s, x.len, &c), 0);
+            next_cmd(&w, s, &c);
             if (c.label == LF_WL_TRUNCATE && !c.fail && any_content(s->root)) {
                 const char *path = c.calls[0].path;
                 lf_node *f = lf_state_lookup(s, path, NULL);
@@ -472,7 +483,6 @@ static void test_nonempty(void **st)
             }
             assert_int_equal(lf_oexec_run(&s, &c, rows), 0);
             lf_cmd_free(&c);
-            lf_buf_free(&x);
         }
         printf("nonempty %u%%: truncates on files with content %d, on empty files %d\n", pct,
                on_content, on_empty);
@@ -497,17 +507,11 @@ static void test_pwrite(void **st)
     assert_int_equal(lf_workload_set_weights(&w, "mkdir=2,touch=4,write=8,read=0,rm=1,rmdir=0,chmod=0,chown=0,ls=0,readlink=0,truncate=0,rename=0,symlink=0,append=0,cp=0,rmr=0,pwrite=20", NULL), 0);
     w.fail_per_mille = 0;
     lf_state *s = lf_state_new("root", "root");
-    lf_rows_opts ro = {.out = "/dev/null"};
-    lf_rows *rows;
-    assert_int_equal(lf_rows_open(&ro, &rows, NULL), 0);
-    lf_rows_episode(rows, 0);
+    lf_rows *rows = null_rows();
     int n = 0, tail_kept = 0;
     for (int i = 0; i < 300; i++) {
         lf_cmd c = {0};
-        lf_buf x;
-        lf_buf_init(&x, 0);
-        lf_state_serialize(s, &x);
-        assert_int_equal(lf_workload_next(&w, s, x.len, &c), 0);
+        next_cmd(&w, s, &c);
         unsigned char *old = NULL;
         size_t old_size = 0;
         const lf_call *wr = NULL;
@@ -542,7 +546,6 @@ static void test_pwrite(void **st)
             free(old);
         }
         lf_cmd_free(&c);
-        lf_buf_free(&x);
     }
     printf("pwrite: %d writes inside files, %d of them keeping a tail\n", n, tail_kept);
     assert_true(n > 50);

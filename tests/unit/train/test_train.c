@@ -381,7 +381,8 @@ static uint64_t batch_key(const lf_tbatch *x)
 /* lf_tbatcher_group: group 1 is the plain order; group 4 serves the plan's
  * neighbours 4m .. 4m+3 together from positions that are multiples of 4,
  * the remainder last, every batch once an epoch, in another order each
- * epoch, and seek lands on the same batches. */
+ * epoch, seek lands on the same batches, and a group's batches stay valid
+ * together. */
 static void test_batcher_group(void **state)
 {
     (void)state;
@@ -405,7 +406,7 @@ static void test_batcher_group(void **state)
         lf_tbatcher_get(a, i, &x);
         plan[i] = batch_key(&x);
     }
-    lf_tbatcher_group(b, 1);
+    assert_int_equal(lf_tbatcher_group(b, 1), 0);
     for (size_t i = 0; i < 2 * nb; i++) {
         lf_tbatch x, y;
         lf_tbatcher_next(a, &x);
@@ -415,7 +416,7 @@ static void test_batcher_group(void **state)
     }
     lf_tbatcher_free(b);
     assert_int_equal(lf_tbatcher_new(&d, 96, 8, 64, 5, &b, &err), 0);
-    lf_tbatcher_group(b, 4);
+    assert_int_equal(lf_tbatcher_group(b, 4), 0);
     int moved = 0;
     for (int epoch = 0; epoch < 2; epoch++) {
         int *seen = calloc(nb, sizeof *seen);
@@ -452,7 +453,7 @@ static void test_batcher_group(void **state)
     lf_tbatcher_next(b, &x);
     lf_tbatcher *c;
     assert_int_equal(lf_tbatcher_new(&d, 96, 8, 64, 5, &c, &err), 0);
-    lf_tbatcher_group(c, 4);
+    assert_int_equal(lf_tbatcher_group(c, 4), 0);
     uint64_t want = 0;
     for (size_t i = 0; i <= nb + 4; i++) {
         lf_tbatch y;
@@ -460,6 +461,16 @@ static void test_batcher_group(void **state)
         want = batch_key(&y);
     }
     assert_true(batch_key(&x) == want);
+    /* a group's four batches stay valid together (a buffer each) */
+    lf_tbatch q[4];
+    uint64_t qk[4];
+    lf_tbatcher_seek(c, 0);
+    for (int r = 0; r < 4; r++) {
+        lf_tbatcher_next(c, &q[r]);
+        qk[r] = batch_key(&q[r]);
+    }
+    for (int r = 0; r < 4; r++)
+        assert_true(batch_key(&q[r]) == qk[r]);
     lf_tbatcher_free(c);
     lf_tbatcher_free(b);
     lf_tbatcher_free(a);
