@@ -33,6 +33,9 @@
 #   CUDA_TEST (0)        1: run the CPU/CUDA agreement test (tests/cuda) first
 #   EVAL_AFTER (0)       1: also evaluate this call's export after training
 #                        (all cores), into $OUT/eval_after.txt
+#   BENCH_GPUS (0)       N > 1: before training, time bench/train_bench on
+#                        one GPU then N in one process (the model's shape,
+#                        32 x 2048-token rows a GPU) into $OUT/train_bench.txt
 #   GPUS (1)             data parallel over this many GPUs (--gpus; NCCL from
 #                        $LF_NCCL_LIB, else the loader's path, else PyTorch's
 #                        nvidia-nccl package); give EPISODES and GEN_PROCS
@@ -66,6 +69,11 @@ if [ "${CUDA_TEST:-0}" = 1 ]; then
     timeout 180 $B/tests/cuda/test_train_cuda > $OUT/cuda_test.txt 2>&1 ||
         { tail -40 $OUT/cuda_test.txt; echo "CUDA/CPU agreement test failed"; exit 1; }
     tail -3 $OUT/cuda_test.txt; echo "tested at ${SECONDS}s"
+fi
+if [ "${BENCH_GPUS:-0}" -gt 1 ]; then
+    timeout 120 $B/bench/train_bench --config "$CFG,vocab=4096" --B 32 --T 2048 --steps 20 \
+        --warmup 5 --gpus "$BENCH_GPUS" > $OUT/train_bench.txt 2>&1
+    tail -8 $OUT/train_bench.txt; echo "benchmarked at ${SECONDS}s"
 fi
 
 # Evaluation of the previous model on the spare cores, in the background.
