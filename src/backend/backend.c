@@ -34,7 +34,9 @@ int lf_backend_complete(lf_backend *b, const lf_request *req, lf_buf *out,
     lf_request r = *req;
     double t0 = now_s();
     int rc = 0;
-    if (r.max_tokens == 0)
+    if (r.attempt < 0 || (r.attempt > 0 && !b->alternatives))
+        rc = lf_err_set(err, ENOTSUP, "%s: no alternative answers", b->vt->name);
+    if (rc == 0 && r.max_tokens == 0)
         rc = lf_backend_budget_request(b, &r, &r.max_tokens, NULL, err);
     if (rc == 0)
         rc = b->vt->complete(b, &r, out, &st, err);

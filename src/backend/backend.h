@@ -26,6 +26,8 @@ typedef struct lf_request {
     const char *prompt;      /* base prompt, NUL-terminated */
     size_t prompt_len;
     size_t max_tokens;       /* answer budget in tokens (lf_backend_budget) */
+    int attempt;             /* 0: the backend's answer; n > 0: its n-th
+                              * alternative (only where b->alternatives) */
 } lf_request;
 
 typedef struct lf_backend_stats {
@@ -53,6 +55,8 @@ struct lf_backend {
     long context_tokens;     /* the model's context window; <= 0 unlimited */
     bool content_bytes;      /* its model writes file contents one token per byte
                               * (llmfuse.content_bytes): budgets count them so */
+    bool alternatives;       /* it can give other answers to one request
+                              * (lf_request.attempt > 0): the local engine */
 };
 
 /* Options shared by every backend constructor (unused fields are ignored). */
@@ -85,7 +89,8 @@ const char *lf_backend_bundled_model(void);
 void lf_backend_free(lf_backend *b);
 
 /* Runs req through b: wraps nothing itself (the backend does), returns what
- * vt->complete returns. */
+ * vt->complete returns; -ENOTSUP for req->attempt > 0 where b has no
+ * alternatives. */
 int lf_backend_complete(lf_backend *b, const lf_request *req, lf_buf *out,
                         lf_backend_stats *stats, lf_err *err);
 

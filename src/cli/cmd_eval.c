@@ -27,7 +27,7 @@ static void usage(FILE *f)
             "                    [--episodes] [--out DIR] [--contract none|seed] [--context N]\n"
             "                    [--timeout S] [--retries N] [--threads N] [--answers FILE.jsonl]\n"
             "                    [--no-label-check] [--no-progress] [--act auto|bf16|fp32]\n"
-            "                    [--free-decoding]\n"
+            "                    [--free-decoding] [--alternatives N]\n"
             "  --backend   oracle, local, generate, openai; default as `llmfuse mount`: the\n"
             "              bundled models/llmfuse.gguf if present, else oracle\n"
             "  --model     local: a GGUF file (implies --backend local); openai: model name\n"
@@ -45,6 +45,9 @@ static void usage(FILE *f)
             "  --free-decoding  local: decode <W> answers without the answer constraint\n"
             "              (a body as long as its size attribute says, an element's\n"
             "              name the last component of its path)\n"
+            "  --alternatives N  as `llmfuse mount --alternatives`: after an answer the\n"
+            "              mount would refuse, ask the local engine for up to N other answers\n"
+            "              and score the first accepted one (default 0: the raw answer)\n"
             "Exit status: 0 when the run completed (whatever the scores), 1 on failure,\n"
             "2 on bad usage.\n");
 }
@@ -82,7 +85,7 @@ int lf_cmd_eval(int argc, char **argv)
 {
     const char *data = NULL, *backend = NULL, *url = NULL, *token = NULL, *model = NULL;
     const char *out = NULL, *metric = "exact", *contract = NULL, *answers = NULL;
-    long limit = 0, jobs = 1, context = 0, threads = 0, retries = -2;
+    long limit = 0, jobs = 1, context = 0, threads = 0, retries = -2, alternatives = 0;
     double timeout = 0;
     bool episodes = false, label_check = true, show_progress = true;
     int act = LF_ACT_AUTO;
@@ -120,6 +123,7 @@ int lf_cmd_eval(int argc, char **argv)
         else if (!strcmp(a, "--context")) context = strtol(v, &end, 10);
         else if (!strcmp(a, "--threads")) threads = strtol(v, &end, 10);
         else if (!strcmp(a, "--retries")) retries = strtol(v, &end, 10);
+        else if (!strcmp(a, "--alternatives")) alternatives = strtol(v, &end, 10);
         else if (!strcmp(a, "--timeout")) timeout = strtod(v, &end);
         else {
             fprintf(stderr, "llmfuse eval: unknown option '%s'\n", a);
@@ -132,7 +136,7 @@ int lf_cmd_eval(int argc, char **argv)
         }
     }
     if (!data || limit < 0 || jobs < 1 || jobs > 256 || context < 0 || threads < 0 ||
-        timeout < 0 || retries < -2) {
+        timeout < 0 || retries < -2 || alternatives < 0 || alternatives > 64) {
         usage(stderr);
         return 2;
     }
@@ -205,7 +209,7 @@ int lf_cmd_eval(int argc, char **argv)
                  lf_contract_name(b->contract));
     progress pg = {.on = show_progress && isatty(2), .t0 = now_s()};
     lf_eval_run_opts ro = {.jobs = (int)jobs, .label_check = label_check, .progress = show,
-                           .progress_ctx = &pg};
+                           .progress_ctx = &pg, .alternatives = (int)alternatives};
     double t0 = now_s();
     if (!episodes) {
         pg.what = "rows";

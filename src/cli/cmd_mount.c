@@ -36,7 +36,7 @@ static void usage(FILE *f)
             "                     [--state FILE] [--verify] [--verify-log FILE] [--strict]\n"
             "                     [-f|--foreground] [--background] [--debug] [--threads N]\n"
             "                     [--context N] [--timeout S] [--retries N] [--contract none|seed]\n"
-            "                     [--act auto|bf16|fp32] [--free-decoding]\n"
+            "                     [--act auto|bf16|fp32] [--free-decoding] [--alternatives N]\n"
             "  --backend     oracle, local, generate (/generate) or openai (/v1/completions);\n"
             "                default: the bundled models/llmfuse.gguf if present, else oracle\n"
             "  --url, --token  server and key of the generate/openai backends\n"
@@ -56,6 +56,11 @@ static void usage(FILE *f)
             "  --free-decoding  the local engine writes answers without the constraint that\n"
             "                keeps each body as long as its size attribute says and each\n"
             "                name the last component of its path\n"
+            "  --alternatives N  when an answer is refused (it does not parse, or its state\n"
+            "                does not reflect the operation), ask the local engine for up\n"
+            "                to N other answers, each branching from the greedy answer at\n"
+            "                its next least sure token, and take the first accepted one\n"
+            "                (default 2; 0: refuse at once)\n"
             "  --context N   override the backend's context window (tokens)\n"
             "  --timeout S, --retries N  per-request limits of the HTTP backends\n");
 }
@@ -70,6 +75,7 @@ typedef struct mount_args {
     long context;
     double timeout;
     int retries;
+    int alternatives;
 } mount_args;
 
 /* Absolute form of p (which need not exist yet); caller frees. */
@@ -185,6 +191,12 @@ static int parse_args(int argc, char **argv, mount_args *a)
                 fprintf(stderr, "llmfuse mount: bad --threads '%s'\n", v);
                 return 2;
             }
+        } else if (!strcmp(s, "--alternatives")) {
+            a->alternatives = (int)strtol(v, &end, 10);
+            if (*end || a->alternatives < 0 || a->alternatives > 64) {
+                fprintf(stderr, "llmfuse mount: bad --alternatives '%s' (0-64)\n", v);
+                return 2;
+            }
         } else if (!strcmp(s, "--context")) {
             a->context = strtol(v, &end, 10);
             if (*end || a->context <= 0) {
@@ -237,7 +249,7 @@ static void user_names(char *user, size_t un, char *group, size_t gn)
 
 int lf_cmd_mount(int argc, char **argv)
 {
-    mount_args a = {.foreground = true, .retries = -2};
+    mount_args a = {.foreground = true, .retries = -2, .alternatives = 2};
     int rc = parse_args(argc, argv, &a);
     if (rc)
         return rc == 1 ? 0 : (usage(stderr), 2);
@@ -285,7 +297,7 @@ int lf_cmd_mount(int argc, char **argv)
     char user[256], group[256];
     user_names(user, sizeof user, group, sizeof group);
     lf_mount_opts mo = {.state_path = state, .verify = a.verify, .strict = a.strict,
-                        .verify_log = vlog,
+                        .verify_log = vlog, .alternatives = a.alternatives,
                         .owner = user, .group = group, .uid = getuid(), .gid = getgid()};
     if (lf_mount_new(&mo, &m, &err) < 0) {
         fprintf(stderr, "llmfuse mount: refusing to mount: %s\n", err.msg);

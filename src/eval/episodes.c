@@ -17,6 +17,7 @@
 
 #include "eval/each.h"
 #include "eval/eval.h"
+#include "eval/ask.h"
 #include "fs/check.h"
 #include "proto/seed.h"
 #include "state/apply.h"
@@ -135,11 +136,16 @@ static int replay(ep_ctx *c, const size_t *idx, lf_eval_episode *ep)
         }
         lf_request req = {.op = &op, .state = model, .prompt = prompt.data,
                           .prompt_len = prompt.len};
-        lf_backend_stats bs = {.completion_tokens = -1};
+        lf_eval_asked asked;
+        lf_answer a = {0};
+        lf_err jerr;
         lf_err_clear(&err);
-        int brc = lf_backend_complete(c->b, &req, &ans, &bs, &err);
-        ep->seconds += bs.seconds;
-        step_done(c, &bs, brc < 0);
+        lf_err_clear(&jerr);
+        int brc = lf_eval_ask(c->b, &req, &op, model, c->o->alternatives, &ans, &a, &asked,
+                              &jerr, &err);
+        ep->seconds += asked.bs.seconds;
+        ep->alternatives += (size_t)asked.alternatives;
+        step_done(c, &asked.bs, brc < 0);
         ep->replayed++;
         if (lf_buf_append(&ans, "", 0))
             rc = -ENOMEM;
@@ -157,25 +163,20 @@ static int replay(ep_ctx *c, const size_t *idx, lf_eval_episode *ep)
         lf_answer_free(&oa);
         /* the model's next state, as the mount takes the answer */
         size_t refused_before = ep->refused;
-        if (brc == 0) {
-            lf_answer a = {0};
-            if (lf_completion_parse(&op, model, ans.data, ans.len, &a, &err) != 0) {
-                ep->refused++;
-            } else if (w && a.kind == LF_ANS_STATE) {
-                if (lf_fs_check_state(&op, model, a.state, &err) == 0) {
-                    lf_state_free(model);
-                    model = a.state;
-                    a.state = NULL;
-                } else {
-                    ep->refused++;
-                }
-            } else if (!w && lf_fs_check_query(&op, &a, &err) != 0) {
-                ep->refused++;
+        if (brc == 0 && asked.judged == 0) {
+            if (asked.alternatives)
+                ep->rescued++;
+            if (w && a.kind == LF_ANS_STATE) {
+                lf_state_free(model);
+                model = a.state;
+                a.state = NULL;
             }
-            lf_answer_free(&a);
         } else {
             ep->refused++;
+            if (brc == 0)
+                err = jerr;
         }
+        lf_answer_free(&a);
         /* the true next state: the label applied to the true state */
         lf_answer t = {0};
         if (lf_eval_parse_expected(&op, truth, r->expected, r->expected_len, &t) == 0 &&

@@ -44,7 +44,10 @@ typedef struct lf_eval_row {
     size_t answer_len;
     int backend_rc;           /* 0 or the backend's negative errno */
     char *backend_msg;        /* its message (owned) or NULL */
-    double seconds;           /* wall time of the backend call */
+    double seconds;           /* wall time of the backend call(s) */
+    int alternatives;         /* alternatives asked for (lf_eval_run_opts.alternatives) */
+    bool rescued;             /* the answer is an alternative, taken after the
+                                 backend's own was refused */
     long completion_tokens;   /* -1 when the backend does not say */
     lf_eval_verdict v;        /* our verdict */
     lf_seedm_result seed;     /* the original's metrics on the same answer */
@@ -78,6 +81,9 @@ typedef struct lf_eval_run_opts {
     bool label_check;         /* classify rows whose label disagrees with the oracle */
     lf_eval_progress progress;
     void *progress_ctx;
+    int alternatives;         /* as the mount's --alternatives: a refused answer
+                                 is followed by up to this many alternatives
+                                 (eval/ask.h); 0: the backend's answer only */
 } lf_eval_run_opts;
 
 /* Sends every row through b (NULL: only rows with answers loaded by
@@ -100,6 +106,8 @@ typedef struct lf_eval_episode {
     size_t answers_exact;     /* answers equal to the row's completion */
     size_t answers_consistent;/* answers equal to the oracle's on the model's own state */
     size_t refused;           /* answers the mount would refuse (no parse, bad shape) */
+    size_t alternatives;      /* alternatives asked for (lf_eval_run_opts.alternatives) */
+    size_t rescued;           /* steps whose answer taken was an alternative */
     bool gap;                 /* the data's next prompt disagrees with its label */
     int div_op;               /* op of the first divergence, -1 none */
     char *div_diff;           /* "at byte N: ..." between the two states (owned) */

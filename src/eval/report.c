@@ -136,9 +136,10 @@ static int json_report(lf_buf *o, const lf_eval_info *info, const lf_eval_set *r
             rc = json_tally(o, &s->all);
         if (!rc)
             rc = lf_buf_printf(o,
-                               ",\"backend_failures\":%zu,\"latency\":{\"median\":%.6f,"
+                               ",\"backend_failures\":%zu,\"alternatives\":%zu,\"rescued\":%zu,"
+                               "\"latency\":{\"median\":%.6f,"
                                "\"p90\":%.6f,\"mean\":%.6f,\"max\":%.6f},\"tokens_per_second\":",
-                               s->backend_failures, s->lat_median, s->lat_p90, s->lat_mean,
+                               s->backend_failures, s->alternatives, s->rescued, s->lat_median, s->lat_p90, s->lat_mean,
                                s->lat_max);
         if (!rc)
             rc = s->token_seconds > 0
@@ -194,9 +195,10 @@ static int json_report(lf_buf *o, const lf_eval_info *info, const lf_eval_set *r
     if (!rc && eps) {
         rc = lf_buf_printf(o, ",\"episodes\":{\"count\":%zu,\"steps\":%zu,\"gaps\":%zu,"
                               "\"backend_failures\":%zu,\"answers_exact\":%zu,"
-                              "\"answers_consistent\":%zu,\"refused\":%zu,\"survival\":[",
+                              "\"answers_consistent\":%zu,\"refused\":%zu,\"alternatives\":%zu,"
+                              "\"rescued\":%zu,\"survival\":[",
                            eps->n, eps->steps, s->ep_gaps, eps->backend_failures, s->ep_exact,
-                           s->ep_consistent, s->ep_refused);
+                           s->ep_consistent, s->ep_refused, s->ep_alternatives, s->ep_rescued);
         for (int h = 0; h < LF_EVAL_HORIZONS && !rc; h++)
             rc = lf_buf_printf(o, "%s{\"steps\":%d,\"episodes\":%zu,\"state_right\":%zu,"
                                   "\"state_and_answers_right\":%zu}",
@@ -296,6 +298,9 @@ void lf_eval_print_summary(FILE *f, const lf_eval_info *info, const lf_eval_set 
         if (s.backend_failures)
             fprintf(f, ", %zu backend failures", s.backend_failures);
         fputc('\n', f);
+        if (s.alternatives)
+            fprintf(f, "alternatives after a refused answer: %zu asked, %zu rows rescued\n",
+                    s.alternatives, s.rescued);
     }
     if (eps) {
         fprintf(f, "episodes: %zu (%zu steps replayed%s)\n", eps->n, eps->steps,
@@ -311,6 +316,9 @@ void lf_eval_print_summary(FILE *f, const lf_eval_info *info, const lf_eval_set 
         if (eps->backend_failures)
             fprintf(f, ", %zu backend failures", eps->backend_failures);
         fputc('\n', f);
+        if (s.ep_alternatives)
+            fprintf(f, "  alternatives after a refused answer: %zu asked, %zu steps rescued\n",
+                    s.ep_alternatives, s.ep_rescued);
         fprintf(f, "  steps to first divergence:");
         for (int b = 0; b < LF_EVAL_NBINS; b++)
             fprintf(f, " %s:%zu", lf_eval_bin_names[b], s.ep_bins[b]);
@@ -419,6 +427,10 @@ static void write_md(FILE *f, const lf_eval_info *info, const lf_eval_set *rows,
                    "answer on the model's own state (diagnostic): %zu; answers a mount would "
                    "refuse: %zu.\n",
                 s->ep_exact, eps->steps, s->ep_consistent, s->ep_refused);
+        if (s->ep_alternatives)
+            fprintf(f, "\nAlternatives asked after a refused answer (`--alternatives`): %zu; "
+                       "steps whose answer taken is an alternative: %zu.\n",
+                    s->ep_alternatives, s->ep_rescued);
     }
 }
 

@@ -11,6 +11,7 @@
 
 #include "eval/each.h"
 #include "eval/eval.h"
+#include "eval/ask.h"
 #include "proto/seed.h"
 #include "util/json.h"
 
@@ -217,6 +218,13 @@ static int run_row(run_ctx *c, lf_eval_row *r)
         r->backend_rc = lf_buf_append(&out, r->answer, r->answer_len);
         free(r->answer);
         r->answer = NULL;
+    } else if (c->b && parsed && c->o->alternatives > 0) {
+        lf_eval_asked asked;
+        r->backend_rc = lf_eval_ask(c->b, &req, &op, st, c->o->alternatives, &out, NULL, &asked,
+                                    NULL, &err);
+        bs = asked.bs;
+        r->alternatives = asked.alternatives;
+        r->rescued = asked.alternatives > 0 && asked.judged == 0;
     } else if (c->b) {
         r->backend_rc = lf_backend_complete(c->b, &req, &out, &bs, &err);
     } else {

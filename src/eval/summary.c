@@ -107,6 +107,8 @@ int lf_eval_summarise(const lf_eval_set *rows, const lf_eval_episodes_result *ep
             const lf_eval_row *r = &rows->rows[i];
             tally(&s->all, r);
             tally(&s->ops[r->op >= 0 && r->op < LF_OP__COUNT ? r->op : LF_OP__COUNT], r);
+            s->alternatives += (size_t)r->alternatives;
+            s->rescued += r->rescued;
             if (r->backend_rc < 0) {
                 s->backend_failures++;
             } else {
@@ -154,6 +156,8 @@ int lf_eval_summarise(const lf_eval_set *rows, const lf_eval_episodes_result *ep
             s->ep_consistent += e->answers_consistent;
             s->ep_exact += e->answers_exact;
             s->ep_refused += e->refused;
+            s->ep_alternatives += e->alternatives;
+            s->ep_rescued += e->rescued;
             s->ep_bins[bin_of(e->first_divergence)]++;
             for (int h = 0; h < LF_EVAL_HORIZONS; h++) {
                 size_t k = (size_t)lf_eval_horizons[h];

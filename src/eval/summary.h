@@ -26,6 +26,7 @@ typedef struct lf_eval_summary {
     lf_eval_tally ops[LF_OP__COUNT + 1];       /* [LF_OP__COUNT]: prompt did not parse */
     lf_eval_errno_row err[LF_EVAL_NERRNO];     /* by the expected errno */
     size_t backend_failures;
+    size_t alternatives, rescued;              /* alternatives asked; rows they rescued */
     double *lat;                               /* sorted row latencies (owned) */
     size_t nlat;
     double lat_median, lat_p90, lat_mean, lat_max;
@@ -42,6 +43,7 @@ typedef struct lf_eval_summary {
     double *curve;                             /* curve[s-1]: share alive after s steps */
     size_t *curve_den;
     size_t ep_consistent, ep_exact, ep_refused;
+    size_t ep_alternatives, ep_rescued;        /* alternatives asked; steps they rescued */
 } lf_eval_summary;
 
 extern const char *const lf_eval_bin_names[LF_EVAL_NBINS];

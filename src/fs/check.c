@@ -549,3 +549,26 @@ int lf_fs_check_query(const lf_op *op, const lf_answer *ans, lf_err *err)
         return lf_err_set(err, EINVAL, "check: %s is not a query", name);
     }
 }
+
+int lf_fs_judge(const lf_op *op, const lf_state *old, const char *text, size_t len,
+                lf_answer *ans, lf_err *err)
+{
+    memset(ans, 0, sizeof *ans);
+    int rc = lf_completion_parse(op, old, text, len, ans, err);
+    if (rc < 0) {
+        lf_err_prefix(err, "the answer does not parse: ");
+        rc = -EIO;
+    } else if (!lf_op_is_write(op->kind)) {
+        rc = lf_fs_check_query(op, ans, err) < 0 ? -EIO : 0;
+    } else if (ans->kind == LF_ANS_STATE) {
+        if (lf_fs_check_state(op, old, ans->state, err) < 0) {
+            lf_err_prefix(err, "the new state does not reflect the operation: ");
+            rc = -EIO;
+        }
+    } else if (ans->kind != LF_ANS_ERROR) {
+        rc = lf_err_set(err, EIO, "the answer is not a state");
+    }
+    if (rc < 0)
+        lf_answer_free(ans);
+    return rc;
+}

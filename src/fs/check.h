@@ -8,6 +8,8 @@
  *   of the file is the old content or zero fill; after rename the source is
  *   gone and the destination holds the source's subtree; and in every case
  *   every other node of the tree is unchanged.
+ * - lf_fs_judge: parse and check, the one judgement the mount and
+ *   `llmfuse eval --episodes` apply to a raw answer;
  * - the one errno mapping table from model answers and backend failures to
  *   what a FUSE handler returns;
  * - name checks (PROTOCOL.md §3: a name the state cannot carry is EINVAL);
@@ -36,6 +38,14 @@ int lf_fs_check_state(const lf_op *op, const lf_state *old, const lf_state *new_
 /* Checks that a query answer has the kind the op needs and, for readdir,
  * that every name is a valid single component. Returns 0 or -EIO with err. */
 int lf_fs_check_query(const lf_op *op, const lf_answer *ans, lf_err *err);
+
+/* The whole judgement of a raw answer to op on the state old, as the mount
+ * takes it: parses it (lf_completion_parse) into *ans and checks it: a <W>
+ * answer must be an ERROR or a state that passes lf_fs_check_state, a query
+ * answer must pass lf_fs_check_query. Returns 0 with *ans filled, or -EIO
+ * with err saying why the answer is refused and *ans empty. */
+int lf_fs_judge(const lf_op *op, const lf_state *old, const char *text, size_t len,
+                lf_answer *ans, lf_err *err);
 
 /* Local preconditions of a query (PROTOCOL.md §6), answered from the state
  * before the model is asked: read needs a file (ENOENT, EISDIR, EINVAL for a

@@ -42,6 +42,7 @@ struct lf_mount {
     op_stats ops[LF_OP__COUNT];
     uint64_t local[LF_LOCAL__COUNT];
     uint64_t divergences, verified, backend_errors, refusals, model_errors, enospc;
+    uint64_t alternatives, rescued;   /* alternatives asked for; accepted ones */
     uint64_t room_gen;                /* gen of the cached token count */
     long room_tokens;                 /* tokens of that state, -1 unknown */
 
@@ -363,12 +364,13 @@ int lf_mount_stats_json(lf_mount *m, lf_buf *out)
     if (rc == 0)
         rc = lf_buf_printf(out,
                            "},\"verified\":%llu,\"divergences\":%llu,\"backend_errors\":%llu,"
-                           "\"refusals\":%llu,\"model_errors\":%llu,\"enospc\":%llu,"
-                           "\"generation\":%llu,\"state_bytes\":%zu,\"room_bytes\":%llu,"
+                           "\"refusals\":%llu,\"alternatives\":%llu,\"rescued\":%llu,"
+                           "\"model_errors\":%llu,\"enospc\":%llu,\"generation\":%llu,\"state_bytes\":%zu,\"room_bytes\":%llu,"
                            "\"room_free_bytes\":%llu}\n",
                            (unsigned long long)m->verified, (unsigned long long)m->divergences,
                            (unsigned long long)m->backend_errors,
-                           (unsigned long long)m->refusals, (unsigned long long)m->model_errors,
+                           (unsigned long long)m->refusals, (unsigned long long)m->alternatives,
+                           (unsigned long long)m->rescued, (unsigned long long)m->model_errors,
                            (unsigned long long)m->enospc, (unsigned long long)s->gen,
                            s->xml_len, (unsigned long long)total, (unsigned long long)avail);
     pthread_mutex_unlock(&m->stats_mu);
@@ -583,9 +585,12 @@ static void op_line(const lf_op *op, char *line, size_t n)
     lf_buf_free(&e);
 }
 
-/* Asks the backend about op on snapshot s and parses the answer into ans.
- * Returns 0, or the FUSE errno with the failure logged and counted;
- * *refused is set when the answer was refused (did not parse). */
+/* Asks the backend about op on snapshot s and judges the answer
+ * (lf_fs_judge: parsed, and checked against the operation) into ans. A
+ * refused answer is followed by up to m->o.alternatives alternative answers
+ * where the backend has them; the first one accepted is taken. Returns 0,
+ * or the FUSE errno with the failure logged and counted; *refused is set
+ * when every answer was refused. */
 static int ask(lf_mount *m, const lf_op *op, const lf_snap *s, lf_answer *ans,
                const char *opline, bool *refused)
 {
@@ -611,42 +616,58 @@ static int ask(lf_mount *m, const lf_op *op, const lf_snap *s, lf_answer *ans,
     lf_request req = {.op = op, .state = s->st, .prompt = prompt.data, .prompt_len = prompt.len,
                       .max_tokens = 0};
     long ptok = -1;
+    int tries = b->alternatives && m->o.alternatives > 0 ? m->o.alternatives : 0;
     rc = lf_backend_budget_request(b, &req, &req.max_tokens, &ptok, &err);
-    if (rc == 0)
+    for (int a = 0; rc == 0; a++) {
+        req.attempt = a;
+        lf_buf_reset(&text);
         rc = lf_backend_complete(b, &req, &text, NULL, &err);
+        if (rc < 0 && a > 0) {   /* out of alternatives: the refusal stands */
+            lf_info("%s: no alternative %d: %s", opline, a, err.msg);
+            rc = -EIO;
+            goto out;
+        }
+        if (rc < 0)
+            break;
+        if ((rc = lf_fs_judge(op, s->st, text.data ? text.data : "", text.len, ans, &err)) == 0 &&
+            (m->o.verify || m->o.strict) && !verify(m, op, s->st, ans, NULL, opline) &&
+            m->o.strict) {
+            lf_err_set(&err, EIO, "the answer disagrees with the oracle (--strict)");
+            lf_answer_free(ans);
+            rc = -EIO;
+        }
+        if (rc == 0) {
+            if (a > 0) {
+                bump(m, &m->rescued);
+                lf_info("%s: alternative %d accepted", opline, a);
+            }
+            *refused = false;
+            goto out;
+        }
+        lf_buf ex;
+        lf_buf_init(&ex, 4096);
+        lf_fs_excerpt(text.data ? text.data : "", text.len, 120, &ex);
+        lf_error("%s: refused (EIO)%s%.0d: %s; answer (%zu bytes): '%s'", opline,
+                 a ? ", alternative " : "", a, err.msg, text.len, ex.data ? ex.data : "");
+        lf_buf_free(&ex);
+        *refused = true;
+        if (a >= tries) {
+            if (m->o.verify && !m->o.strict)
+                verify(m, op, s->st, NULL, err.msg, opline);
+            goto out;
+        }
+        bump(m, &m->alternatives);
+        rc = 0;
+    }
     if (rc == -ENOSPC) {
         bump(m, &m->enospc);
         lf_warn("%s: refused with ENOSPC: %s", opline, err.msg[0] ? err.msg : "no room");
         goto out;
     }
-    if (rc < 0) {
-        bump(m, &m->backend_errors);
-        lf_error("%s: backend %s failed: %s", opline, b->vt->name,
-                 err.msg[0] ? err.msg : strerror(-rc));
-        rc = lf_fs_errno_from_backend(rc);
-        goto out;
-    }
-    rc = lf_completion_parse(op, s->st, text.data ? text.data : "", text.len, ans, &err);
-    if (rc < 0) {
-        lf_buf ex;
-        lf_buf_init(&ex, 4096);
-        lf_fs_excerpt(text.data ? text.data : "", text.len, 120, &ex);
-        lf_error("%s: refused (EIO): the answer does not parse: %s; answer (%zu bytes): '%s'",
-                 opline, err.msg, text.len, ex.data ? ex.data : "");
-        lf_buf_free(&ex);
-        if (m->o.verify)
-            verify(m, op, s->st, NULL, err.msg, opline);
-        *refused = true;
-        rc = -EIO;
-        goto out;
-    }
-    if ((m->o.verify || m->o.strict) && !verify(m, op, s->st, ans, NULL, opline) &&
-        m->o.strict) {
-        lf_error("%s: refused (EIO, --strict): the answer disagrees with the oracle", opline);
-        lf_answer_free(ans);
-        *refused = true;
-        rc = -EIO;
-    }
+    bump(m, &m->backend_errors);
+    lf_error("%s: backend %s failed: %s", opline, b->vt->name,
+             err.msg[0] ? err.msg : strerror(-rc));
+    rc = lf_fs_errno_from_backend(rc);
 out:
     lf_buf_free(&prompt);
     lf_buf_free(&text);
@@ -713,19 +734,6 @@ int lf_mount_write(lf_mount *m, const lf_op *op_in, unsigned flags)
     }
     lf_err err;
     lf_err_clear(&err);
-    if (ans.kind != LF_ANS_STATE) {
-        lf_error("%s: refused (EIO): the answer is not a state", opline);
-        refused = true;
-        rc = -EIO;
-        goto out;
-    }
-    if ((rc = lf_fs_check_state(&op, s->st, ans.state, &err)) < 0) {
-        lf_error("%s: refused (EIO): the new state does not reflect the operation: %s", opline,
-                 err.msg);
-        refused = true;
-        rc = -EIO;
-        goto out;
-    }
     lf_snap *ns = snap_new(ans.state, s->gen + 1, &err);
     if (!ns) {
         rc = -ENOMEM;
@@ -868,14 +876,6 @@ int lf_mount_query(lf_mount *m, const lf_op *op, lf_answer *ans)
     op_line(op, opline, sizeof opline);
     if ((rc = ask(m, op, s, ans, opline, &refused)) < 0)
         goto out;
-    lf_err err;
-    lf_err_clear(&err);
-    if ((rc = lf_fs_check_query(op, ans, &err)) < 0) {
-        lf_error("%s: refused (EIO): %s", opline, err.msg);
-        refused = true;
-        rc = -EIO;
-        goto out;
-    }
     if (op->kind == LF_OP_READDIR)
         drop_phantoms(s->st, op, ans, opline);
     if (cacheable)

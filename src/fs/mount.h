@@ -47,6 +47,8 @@ typedef struct lf_mount_opts {
     bool strict;              /* refuse (EIO) every answer the oracle disagrees
                                  with: wrong errors, reads, listings */
     const char *verify_log;   /* divergence log (appended); NULL: stderr */
+    int alternatives;         /* a refused answer: ask for up to this many
+                                 alternatives (where the backend has them) */
     const char *owner;        /* names for a fresh root (the mounting user) */
     const char *group;
     uid_t uid;                /* the mounting user, for st_uid/st_gid */

@@ -15,6 +15,8 @@ typedef struct lf_gen_run {
     size_t n_emitted;
     size_t scan_from;     /* text offset from which stop strings are searched */
     float *logits;        /* [(spec_max + 1) * vocab] */
+    int32_t alt;          /* the last greedy choice's runner-up (o->trace) */
+    float margin;         /* and its margin */
 } lf_gen_run;
 
 /* Emits token t (appends id and text, checks eos, stop strings and the
@@ -23,8 +25,9 @@ typedef struct lf_gen_run {
 int lf_gen_emit(lf_gen_run *r, int32_t t, lf_err *err);
 
 /* The greedy choice from one row of logits, under the constraint if any
- * (which may overwrite the row). */
-int32_t lf_gen_greedy(const lf_gen_run *r, float *logits, int n);
+ * (which may overwrite the row); with o->trace, notes the runner-up and
+ * margin for lf_gen_emit to record. */
+int32_t lf_gen_greedy(lf_gen_run *r, float *logits, int n);
 
 /* Greedy decoding with copy-speculation, starting from the pending token
  * first (already emitted, not yet in the cache). Returns 0 or -errno. */

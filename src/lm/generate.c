@@ -94,6 +94,28 @@ int32_t lf_sample(lf_sampler *s, float *logits, int n)
     return pick;
 }
 
+void lf_gen_trace_free(lf_gen_trace *t)
+{
+    if (!t)
+        return;
+    free(t->v);
+    memset(t, 0, sizeof *t);
+}
+
+static int trace_push(lf_gen_trace *t, int32_t tok, int32_t alt, float margin)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 256;
+        lf_gen_choice *v = realloc(t->v, cap * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        t->v = v;
+        t->cap = cap;
+    }
+    t->v[t->n++] = (lf_gen_choice){tok, alt, margin};
+    return 0;
+}
+
 int lf_gen_emit(lf_gen_run *r, int32_t t, lf_err *err)
 {
     const lf_gen_opts *o = r->o;
@@ -103,6 +125,8 @@ int lf_gen_emit(lf_gen_run *r, int32_t t, lf_err *err)
     }
     int rc;
     if (r->ids && (rc = lf_ids_push(r->ids, t)))
+        return lf_err_set(err, -rc, "generate: out of memory");
+    if (o->trace && (rc = trace_push(o->trace, t, r->alt, r->margin)))
         return lf_err_set(err, -rc, "generate: out of memory");
     r->n_emitted++;
     r->st->gen_tokens++;
@@ -150,17 +174,30 @@ static void constrain(const lf_gen_run *r, float *logits, int n)
         k->mask(k->ctx, logits, n);
 }
 
-int32_t lf_gen_greedy(const lf_gen_run *r, float *logits, int n)
+int32_t lf_gen_greedy(lf_gen_run *r, float *logits, int n)
 {
     constrain(r, logits, n);
-    return lf_argmax(logits, n);
+    int32_t best = lf_argmax(logits, n);
+    if (r->o->trace) {
+        int32_t alt = -1;
+        for (int i = 0; i < n; i++)
+            if (i != best && logits[i] != -INFINITY && (alt < 0 || logits[i] > logits[alt]))
+                alt = i;
+        r->alt = alt;
+        r->margin = alt < 0 ? INFINITY : logits[best] - logits[alt];
+    }
+    return best;
 }
 
 /* The next token from one row of logits: the sampler's draw, under the
  * constraint if any. */
-static int32_t pick(const lf_gen_run *r, lf_sampler *smp, float *logits, int n)
+static int32_t pick(lf_gen_run *r, lf_sampler *smp, float *logits, int n)
 {
+    if (smp->temperature <= 0.0f)
+        return lf_gen_greedy(r, logits, n);
     constrain(r, logits, n);
+    r->alt = -1;
+    r->margin = INFINITY;
     return lf_sample(smp, logits, n);
 }
 
@@ -205,7 +242,8 @@ int lf_generate(lf_ctx *c, const lf_tok *tok, const int32_t *prompt, size_t n_pr
     if (opts.spec_min_match <= 0)
         opts.spec_min_match = 2;
     int vocab = lf_ctx_model(c)->cfg.vocab;
-    lf_gen_run r = {.c = c, .tok = tok, .o = &opts, .ids = ids, .text = text, .st = st};
+    lf_gen_run r = {.c = c, .tok = tok, .o = &opts, .ids = ids, .text = text, .st = st,
+                    .alt = -1, .margin = INFINITY};
     if (text)
         r.scan_from = text->len;
     r.logits = malloc((size_t)(opts.spec_max + 1) * vocab * sizeof(float));

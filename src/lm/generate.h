@@ -40,6 +40,20 @@ typedef struct lf_gen_constraint {
     void (*feed)(void *ctx, int32_t tok);
 } lf_gen_constraint;
 
+/* The greedy decoder's choices, one per emitted token: the token, the
+ * runner-up the constraint allowed (-1 when none), and the margin between
+ * their logits (INFINITY when none). The smallest margins are where the
+ * model was least sure: what an alternative answer changes (local.c). */
+typedef struct lf_gen_choice {
+    int32_t tok, alt;
+    float margin;
+} lf_gen_choice;
+typedef struct lf_gen_trace {
+    lf_gen_choice *v;
+    size_t n, cap;
+} lf_gen_trace;
+void lf_gen_trace_free(lf_gen_trace *t);
+
 typedef struct lf_gen_opts {
     size_t max_tokens;          /* cap on generated tokens (0: until the context is full) */
     const char *const *stops;   /* stop strings; the output ends with the one found */
@@ -53,6 +67,8 @@ typedef struct lf_gen_opts {
     int spec_min_match;         /* shortest n-gram match that drafts (default 2; a
                                  * shorter one drafts a single token) */
     const lf_gen_constraint *constraint;  /* NULL: none */
+    lf_gen_trace *trace;        /* non-NULL and greedy: each emitted token's
+                                 * choice is appended (the caller frees) */
 } lf_gen_opts;
 
 typedef enum {

@@ -68,6 +68,10 @@ static void test_oracle_backend(void **s)
     lf_request req = {.prompt = p, .prompt_len = strlen(p)};
     assert_int_equal(lf_backend_complete(b, &req, &out, NULL, &err), 0);
     assert_string_equal(out.data, "[\".\",\"..\"]");
+    /* the oracle has one answer: no alternatives */
+    assert_false(b->alternatives);
+    req.attempt = 1;
+    assert_int_equal(lf_backend_complete(b, &req, &out, NULL, &err), -ENOTSUP);
     lf_backend_free(b);
     lf_buf_free(&out);
 }

@@ -672,7 +672,35 @@ static void test_local_engine(void **ctx)
     assert_int_equal(lf_eval_summarise(&set, NULL, &s), 0);
     assert_int_equal(s.all.exact, 0);
     assert_true(s.tokens > 0 && s.token_seconds > 0);
+    assert_int_equal(s.alternatives, 0);
     lf_eval_summary_free(&s);
+    /* --alternatives 2: every refused answer is followed by two alternatives
+     * (refused too: random weights), and the answer scored is still the
+     * greedy one */
+    lf_eval_set set2;
+    assert_int_equal(lf_eval_load(path, 4, &set2, &err), 0);
+    o.alternatives = 2;
+    assert_int_equal(lf_eval_run(&set2, b, &o, &err), 0);
+    for (size_t i = 0; i < set2.n; i++) {
+        assert_int_equal(set2.rows[i].alternatives, 2);
+        assert_false(set2.rows[i].rescued);
+        assert_int_equal(set2.rows[i].answer_len, set.rows[i].answer_len);
+        assert_memory_equal(set2.rows[i].answer, set.rows[i].answer, set.rows[i].answer_len);
+    }
+    assert_int_equal(lf_eval_summarise(&set2, NULL, &s), 0);
+    assert_int_equal(s.alternatives, 2 * set2.n);
+    assert_int_equal(s.rescued, 0);
+    lf_eval_summary_free(&s);
+    lf_eval_set_free(&set2);
+    /* the oracle's answers are accepted at once: no alternatives */
+    lf_backend *ob = NULL;
+    assert_int_equal(lf_backend_new("oracle", NULL, &ob, &err), 0);
+    assert_int_equal(lf_eval_load(path, 4, &set2, &err), 0);
+    assert_int_equal(lf_eval_run(&set2, ob, &o, &err), 0);
+    for (size_t i = 0; i < set2.n; i++)
+        assert_int_equal(set2.rows[i].alternatives, 0);
+    lf_eval_set_free(&set2);
+    lf_backend_free(ob);
     lf_eval_set_free(&set);
     lf_backend_free(b);
     unlink(path);

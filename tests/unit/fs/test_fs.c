@@ -133,6 +133,55 @@ static void test_check_refuses_stale(void **s)
     lf_state_free(old);
 }
 
+/* lf_fs_judge on raw text: the oracle's rendered answer and an ERROR pass;
+ * the old state again, text that does not parse, a non-state and a bad
+ * listing are refused with -EIO, the reason in err and *ans left empty. */
+static void test_judge(void **s)
+{
+    (void)s;
+    lf_state *old = parse(BASE);
+    for (size_t i = 0; i < sizeof W_CASES / sizeof W_CASES[0]; i++) {
+        lf_op op;
+        make_op(&W_CASES[i], &op);
+        lf_answer oa = {0}, got;
+        lf_buf text, stale;
+        lf_buf_init(&text, 0);
+        lf_buf_init(&stale, 0);
+        assert_int_equal(lf_oracle_answer(old, &op, &oa), 0);
+        assert_int_equal(lf_completion_render(&op, &oa, &text), 0);
+        lf_err err;
+        lf_err_clear(&err);
+        assert_int_equal(lf_fs_judge(&op, old, text.data, text.len, &got, &err), 0);
+        assert_int_equal(got.kind, oa.kind);
+        lf_answer_free(&got);
+        /* the unchanged state: parses, but does not reflect the op */
+        lf_answer same = {.kind = LF_ANS_STATE, .state = old};
+        assert_int_equal(lf_completion_render(&op, &same, &stale), 0);
+        assert_int_equal(lf_fs_judge(&op, old, stale.data, stale.len, &got, &err), -EIO);
+        assert_non_null(strstr(err.msg, "does not reflect"));
+        assert_int_equal(got.kind, 0);
+        assert_null(got.state);
+        /* cut short: does not parse */
+        assert_int_equal(lf_fs_judge(&op, old, text.data, text.len / 2, &got, &err), -EIO);
+        assert_non_null(strstr(err.msg, "does not parse"));
+        assert_int_equal(lf_fs_judge(&op, old, "ERROR: ENOENT", 13, &got, &err), 0);
+        assert_int_equal(got.kind, LF_ANS_ERROR);
+        lf_answer_free(&got);
+        lf_answer_free(&oa);
+        lf_buf_free(&text);
+        lf_buf_free(&stale);
+        lf_op_free(&op);
+    }
+    lf_op rd = {.kind = LF_OP_READDIR, .path = "/"};
+    lf_answer got;
+    lf_err err;
+    assert_int_equal(lf_fs_judge(&rd, old, "[\".\",\"..\",\"a\"]", 14, &got, &err), 0);
+    lf_answer_free(&got);
+    assert_int_equal(lf_fs_judge(&rd, old, "[\".\",\"a/b\"]", 13, &got, &err), -EIO);
+    assert_int_equal(lf_fs_judge(&rd, old, "ERROR: ENOENT", 13, &got, &err), -EIO);
+    lf_state_free(old);
+}
+
 /* The oracle's answer plus a stray file somewhere else: refused. */
 static void test_check_refuses_other_changes(void **s)
 {
@@ -570,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_check_refuses_other_changes),
         cmocka_unit_test(test_check_details),
         cmocka_unit_test(test_query_checks),
+        cmocka_unit_test(test_judge),
         cmocka_unit_test(test_errno_table),
         cmocka_unit_test(test_names_and_excerpts),
         cmocka_unit_test(test_engine),

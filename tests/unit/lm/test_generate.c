@@ -168,10 +168,29 @@ static void spec_rows(lf_ctx *c, lf_tok *tok, char **prompts, int np, long *draf
         lf_buf_init(&ta, 0);
         lf_buf_init(&tb, 0);
         lf_gen_stats sa, sb;
+        lf_gen_trace ra = {0}, rb = {0};
+        o.trace = &ra;
         assert_int_equal(lf_generate(c, tok, ids.v, n, &o, &a, &ta, &sa, &err), 0);
         o.spec = true;
         o.spec_max = 16 + 8 * (i % 4);
+        o.trace = &rb;
         assert_int_equal(lf_generate(c, tok, ids.v, n, &o, &b, &tb, &sb, &err), 0);
+        /* the trace: one choice per emitted token, the same on both paths
+         * (the runner-up and the margin from logits computed in another
+         * batch shape: equal up to rounding) */
+        assert_int_equal(ra.n, a.n);
+        assert_int_equal(rb.n, b.n);
+        for (size_t j = 0; j < ra.n && j < rb.n; j++) {
+            assert_int_equal(ra.v[j].tok, a.v[j]);
+            assert_int_equal(rb.v[j].tok, b.v[j]);
+            assert_true(ra.v[j].alt != ra.v[j].tok && ra.v[j].alt >= 0);
+            assert_true(ra.v[j].margin >= 0.0f);
+            assert_true(fabsf(ra.v[j].margin - rb.v[j].margin) < 1e-2f + 1e-2f * ra.v[j].margin);
+            if (ra.v[j].margin > 1e-2f)
+                assert_int_equal(ra.v[j].alt, rb.v[j].alt);
+        }
+        lf_gen_trace_free(&ra);
+        lf_gen_trace_free(&rb);
         assert_int_equal(sb.reused_tokens, (long)n - 1); /* prompt cache reused */
         assert_int_equal(a.n, b.n);
         assert_memory_equal(a.v, b.v, a.n * sizeof *a.v);

@@ -1,6 +1,7 @@
 /* test_local.c: the embedded engine as a backend (src/backend/local.c):
  * the model's contract and context, exact token counts, deterministic
- * answers (also from concurrent callers), the context limit. */
+ * answers (also from concurrent callers), the context limit, alternative
+ * answers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -84,6 +85,63 @@ static void test_basics(void **st)
     assert_true(lf_backend_new("local", &o, &b, &err) < 0);
 }
 
+/* The answer to prompt for attempt k (0: greedy, n: alternative n). */
+static int attempt(lf_backend *b, int k, lf_buf *out)
+{
+    lf_request req = {.prompt = prompt, .prompt_len = strlen(prompt), .max_tokens = 24,
+                      .attempt = k};
+    lf_buf_init(out, 0);
+    lf_err err = {0};
+    return lf_backend_complete(b, &req, out, NULL, &err);
+}
+
+static size_t common_prefix(const lf_buf *a, const lf_buf *b)
+{
+    size_t i = 0;
+    while (i < a->len && i < b->len && a->data[i] == b->data[i])
+        i++;
+    return i;
+}
+
+/* Alternatives: each differs from the greedy answer, which it follows up
+ * to where it branches; each is deterministic; different n branch at
+ * different places; a later greedy call is the greedy answer again; an
+ * alternative asked first (no greedy answer kept) decodes it itself. */
+static void test_alternatives(void **st)
+{
+    (void)st;
+    lf_backend *b = open_local(0);
+    assert_true(b->alternatives);
+    lf_buf g, a1, a1b, a2, g2;
+    assert_int_equal(attempt(b, 0, &g), 0);
+    assert_int_equal(attempt(b, 1, &a1), 0);
+    assert_int_equal(attempt(b, 2, &a2), 0);
+    assert_int_equal(attempt(b, 1, &a1b), 0);
+    assert_int_equal(attempt(b, 0, &g2), 0);
+    assert_true(a1.len != g.len || memcmp(a1.data, g.data, g.len));
+    assert_true(a2.len != g.len || memcmp(a2.data, g.data, g.len));
+    assert_true(a1.len != a2.len || memcmp(a1.data, a2.data, a1.len));
+    assert_true(common_prefix(&a1, &g) < g.len);
+    assert_int_equal(a1.len, a1b.len);
+    assert_memory_equal(a1.data, a1b.data, a1.len);
+    assert_int_equal(g.len, g2.len);
+    assert_memory_equal(g.data, g2.data, g.len);
+    lf_backend_free(b);
+    /* a fresh backend asked for alternative 1 first: the same answer */
+    b = open_local(0);
+    lf_buf c1;
+    assert_int_equal(attempt(b, 1, &c1), 0);
+    assert_int_equal(c1.len, a1.len);
+    assert_memory_equal(c1.data, a1.data, a1.len);
+    /* past the last choice with a runner-up: -ENOENT */
+    lf_buf none;
+    assert_int_equal(attempt(b, 1000, &none), -ENOENT);
+    lf_buf *all[] = {&g, &a1, &a1b, &a2, &g2, &c1, &none};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        lf_buf_free(all[i]);
+    lf_backend_free(b);
+}
+
 typedef struct th_arg {
     lf_backend *b;
     lf_buf out;
@@ -127,6 +185,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basics),
         cmocka_unit_test(test_concurrent),
+        cmocka_unit_test(test_alternatives),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
