@@ -46,9 +46,15 @@ run 'ls -la'
 cd /
 printf '\nstate file after the session:\n'
 cat "$work/state.xml"; echo
-# a model's answer that is not a valid next state is refused (EIO) and the
-# state kept: say which, and why (the bundled model's limits: docs/MODEL.md)
+# a model's answer that is not a valid next state is refused and the model
+# asked for alternatives (docs/MOUNT.md); when every one is refused the op
+# fails (EIO) and the state is kept: say which, and why (the bundled model's
+# limits: docs/MODEL.md)
 if grep -q 'refused (EIO)' "$work/mount.log"; then
-  printf '\nanswers the mount refused (EIO; the state was kept):\n'
-  grep -o '[a-z]*(.*refused (EIO): .*' "$work/mount.log" | sed -E 's/; answer .*//' | cut -c1-220
+  printf '\nanswers the mount refused (the state was kept; an op fails with EIO when its\nanswer and every alternative are refused):\n'
+  grep -o '[a-z]*(.*refused (EIO)[^:]*: .*' "$work/mount.log" | sed -E 's/; answer .*//' | cut -c1-220
+fi
+if grep -q 'alternative [0-9]* accepted' "$work/mount.log"; then
+  printf '\nalternatives accepted:\n'
+  grep -o '[a-z]*(.*alternative [0-9]* accepted' "$work/mount.log" | cut -c1-220
 fi

@@ -60,7 +60,7 @@ static void usage(FILE *f)
             "                does not reflect the operation), ask the local engine for up\n"
             "                to N other answers, each branching from the greedy answer at\n"
             "                its next least sure token, and take the first accepted one\n"
-            "                (default 2; 0: refuse at once)\n"
+            "                (default 3; 0: refuse at once)\n"
             "  --context N   override the backend's context window (tokens)\n"
             "  --timeout S, --retries N  per-request limits of the HTTP backends\n");
 }
@@ -249,7 +249,7 @@ static void user_names(char *user, size_t un, char *group, size_t gn)
 
 int lf_cmd_mount(int argc, char **argv)
 {
-    mount_args a = {.foreground = true, .retries = -2, .alternatives = 2};
+    mount_args a = {.foreground = true, .retries = -2, .alternatives = 3};
     int rc = parse_args(argc, argv, &a);
     if (rc)
         return rc == 1 ? 0 : (usage(stderr), 2);
