@@ -274,7 +274,8 @@ void lf_eval_print_summary(FILE *f, const lf_eval_info *info, const lf_eval_set 
                     lf_eval_pct(t->seed_correct, t->rows), t->seed_correct, t->rows,
                     lf_eval_pct(t->seed_exact, t->rows),
                     t->rows ? t->sim_sum / (double)t->rows : 0.0);
-        fprintf(f, "exact match (raw answers): %zu/%zu (%.1f%%)\n", t->exact, t->rows,
+        fprintf(f, "exact match (%s): %zu/%zu (%.1f%%)\n",
+                s.alternatives ? "answers taken after alternatives" : "raw answers", t->exact, t->rows,
                 lf_eval_pct(t->exact, t->rows));
         if (t->label_fault)
             fprintf(f, "  rows whose label disagrees with the oracle: %zu; exact on the other "
