@@ -652,8 +652,19 @@ static int ask(lf_mount *m, const lf_op *op, const lf_snap *s, lf_answer *ans,
         lf_buf_free(&ex);
         *refused = true;
         if (a >= tries) {
-            if (m->o.verify && !m->o.strict)
-                verify(m, op, s->st, NULL, err.msg, opline);
+            if (m->o.verify && !m->o.strict) {   /* count the refused answer's divergence */
+                lf_answer pa;
+                lf_err pe;
+                lf_err_clear(&pe);
+                memset(&pa, 0, sizeof pa);
+                if (lf_completion_parse(op, s->st, text.data ? text.data : "", text.len, &pa,
+                                        &pe) == 0) {
+                    verify(m, op, s->st, &pa, NULL, opline);
+                    lf_answer_free(&pa);
+                } else {
+                    verify(m, op, s->st, NULL, err.msg, opline);
+                }
+            }
             goto out;
         }
         bump(m, &m->alternatives);
