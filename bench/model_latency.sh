@@ -11,6 +11,8 @@
 # arbitrary.
 #   bench/model_latency.sh [LLMFUSE] [N]
 #   LF_MODEL=FILE.gguf: that model instead of the bundled one
+#   LF_MOUNT_ARGS="...": more mount options (e.g. "--alternatives 0": no
+#   alternatives after a refused answer, the mount before session 9)
 set -eu
 LLMFUSE=$(realpath "${1:-build/llmfuse}")
 N=${2:-7}
@@ -27,7 +29,8 @@ mkdir -p "$M"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 MODEL=()
 [ -n "${LF_MODEL:-}" ] && MODEL=(--backend local --model "$(realpath "$LF_MODEL")")
-"$LLMFUSE" mount "$M" "${MODEL[@]}" 2>"$T/mount.log" &
+read -r -a MOUNT_ARGS <<< "${LF_MOUNT_ARGS:-}"   # e.g. "--alternatives 0"
+"$LLMFUSE" mount "$M" "${MODEL[@]}" "${MOUNT_ARGS[@]}" 2>"$T/mount.log" &
 pid=$!
 for _ in $(seq 200); do mountpoint -q "$M" && break; sleep 0.1; done
 mountpoint -q "$M" || { cat "$T/mount.log" >&2; exit 1; }
@@ -84,8 +87,8 @@ for k in 'echo >> file (append)' 'echo > file (overwrite)' 'echo > new file (cre
 done
 echo
 echo "refused answers, by operation and reason:"
-grep -o 'error: [a-z]*(.*refused (EIO): .*' "$T/mount.log" |
-    sed -E "s/^error: ([a-z]*)\(.*refused \(EIO\): /\1: /; s/; answer .*//; s/[0-9]+/N/g" |
+grep -o 'error: [a-z]*(.*refused (EIO)[^:]*: .*' "$T/mount.log" |
+    sed -E "s/^error: ([a-z]*)\(.*refused \(EIO\)(, alternative [0-9]+)?: /\1\2: /; s/; answer .*//; s/[0-9]+/N/g" |
     sort | uniq -c | sort -rn | head -8
 echo "mount process: $(grep -E 'VmHWM|VmRSS' /proc/$pid/status | tr -s ' \t' ' ' | tr '\n' ' ')"
 fusermount3 -u "$M"; wait "$pid" || true; pid=
