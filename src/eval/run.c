@@ -218,14 +218,14 @@ static int run_row(run_ctx *c, lf_eval_row *r)
         r->backend_rc = lf_buf_append(&out, r->answer, r->answer_len);
         free(r->answer);
         r->answer = NULL;
-    } else if (c->b && parsed && c->o->alternatives > 0) {
+    } else if (c->b && parsed) {
         lf_eval_asked asked;
         r->backend_rc = lf_eval_ask(c->b, &req, &op, st, c->o->alternatives, &out, NULL, &asked,
                                     NULL, &err);
         bs = asked.bs;
         r->alternatives = asked.alternatives;
         r->rescued = asked.alternatives > 0 && asked.judged == 0;
-    } else if (c->b) {
+    } else if (c->b) {   /* a prompt that does not parse: nothing to judge it by */
         r->backend_rc = lf_backend_complete(c->b, &req, &out, &bs, &err);
     } else {
         r->backend_rc = lf_err_set(&err, EINVAL, "no backend and no answer for this row");

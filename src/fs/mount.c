@@ -647,8 +647,11 @@ static int ask(lf_mount *m, const lf_op *op, const lf_snap *s, lf_answer *ans,
         lf_buf ex;
         lf_buf_init(&ex, 4096);
         lf_fs_excerpt(text.data ? text.data : "", text.len, 120, &ex);
-        lf_error("%s: refused (EIO)%s%.0d: %s; answer (%zu bytes): '%s'", opline,
-                 a ? ", alternative " : "", a, err.msg, text.len, ex.data ? ex.data : "");
+        char which[32] = "";
+        if (a)
+            snprintf(which, sizeof which, ", alternative %d", a);
+        lf_error("%s: refused (EIO)%s: %s; answer (%zu bytes): '%s'", opline, which, err.msg,
+                 text.len, ex.data ? ex.data : "");
         lf_buf_free(&ex);
         *refused = true;
         if (a >= tries) {
