@@ -30,6 +30,7 @@ static const unsigned SHRINK_WEIGHTS[LF_WL__COUNT] = {
 static const char *const LABELS[LF_WL__COUNT] = {
     "mkdir", "touch", "write", "read", "rm", "rmdir", "chmod", "chown", "ls",
     "readlink", "truncate", "rename", "symlink", "append", "cp", "rmr", "pwrite",
+    "hole",
 };
 
 /* Headroom kept below the cap: one file body plus its element. */
@@ -224,6 +225,7 @@ static bool applicable(const wl_cands *c, lf_wl_label l)
     case LF_WL_RM: return c->files.n + c->links.n > 0;
     case LF_WL_CHOWN: return c->files.n + c->subdirs.n + c->links.n > 0;
     case LF_WL_RMR: return c->subdirs.n > 0;
+    case LF_WL_HOLE: return c->files.n > 0;
     case LF_WL_PWRITE: return lf_wlp_count_nonempty(c) > 0;
     case LF_WL_RENAME: return c->files.n + c->links.n + c->subdirs.n > 0;
     default: return true;

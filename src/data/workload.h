@@ -29,12 +29,15 @@
 /* Command labels: the original's 13 (stat's share goes to readlink: stat
  * only causes getattr, which is not a protocol op) plus append, cp, rmr,
  * and pwrite: a write into a file with content at an offset inside it
- * (bytes before and after it kept), weight 0 by default so the default
- * workload draws as before; `write` makes such writes too, rarely. */
+ * (bytes before and after it kept), and hole: a pwrite past a file's end
+ * or a truncate that grows it (zero-filled gaps); both weight 0 by default
+ * so the default workload draws as before (`write` and `truncate` make
+ * such calls too, less often). */
 typedef enum {
     LF_WL_MKDIR, LF_WL_TOUCH, LF_WL_WRITE, LF_WL_READ, LF_WL_RM, LF_WL_RMDIR,
     LF_WL_CHMOD, LF_WL_CHOWN, LF_WL_LS, LF_WL_READLINK, LF_WL_TRUNCATE,
     LF_WL_RENAME, LF_WL_SYMLINK, LF_WL_APPEND, LF_WL_CP, LF_WL_RMR, LF_WL_PWRITE,
+    LF_WL_HOLE,
     LF_WL__COUNT
 } lf_wl_label;
 

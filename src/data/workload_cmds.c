@@ -172,6 +172,35 @@ static int cmd_pwrite(wl_plan *p)
     return p->rc;
 }
 
+/* Zero-filled gaps, which a body then holds as a long run of base64 'A'
+ * letters the model must count: a pwrite past the end of any file (an
+ * empty one too) by a gap of 1 to 400 bytes, or a truncate that grows a
+ * file by 1 to 500 bytes. Off by default (weight 0). */
+static int cmd_hole(wl_plan *p)
+{
+    const lf_node *f = lf_wlp_pick(p, &p->c.files);
+    if (!f)
+        return -EINVAL;   /* not applicable: the caller checked */
+    lf_rng *g = &p->w->rng;
+    char *path = lf_wlp_abspath(f);
+    if (!path)
+        return -ENOMEM;
+    if (lf_rng_pct(g, 60)) {
+        uint64_t gap = (uint64_t)(lf_rng_pct(g, 50) ? lf_rng_range(g, 1, 48) : lf_rng_range(g, 49, 400));
+        size_t max = (size_t)(lf_rng_pct(g, 60) ? lf_rng_range(g, 1, 24) : lf_rng_range(g, 25, 160));
+        unsigned variant = (unsigned)lf_rng_range(g, 4, 9);
+        lf_wlp_open(p, strdup(path), O_WRONLY, 0, 0);
+        add_write(p, path, (long long)(f->size + gap), variant, max);
+        lf_wlp_close(p, 0);
+    } else {
+        lf_call *c = lf_wlp_add(p, LF_CALL_TRUNCATE, strdup(path));
+        if (c)
+            c->size = f->size + (uint64_t)(lf_rng_pct(g, 50) ? lf_rng_range(g, 1, 48) : lf_rng_range(g, 49, 500));
+    }
+    free(path);
+    return p->rc;
+}
+
 static int cmd_append(wl_plan *p)
 {
     const lf_node *f = lf_wlp_pick_sized(p);
@@ -522,6 +551,7 @@ int lf_wlp_command(wl_plan *p, lf_wl_label l)
     case LF_WL_CP: return cmd_cp(p);
     case LF_WL_RMR: return cmd_rmr(p);
     case LF_WL_PWRITE: return cmd_pwrite(p);
+    case LF_WL_HOLE: return cmd_hole(p);
     default: return cmd_ls(p);
     }
 }

@@ -308,6 +308,7 @@ static void test_weights(void **st)
     assert_int_equal(w.weights[LF_WL_MKDIR], 14);
     assert_int_equal(w.weights[LF_WL_CHMOD], 8);
     assert_int_equal(w.weights[LF_WL_PWRITE], 0);   /* off by default */
+    assert_int_equal(w.weights[LF_WL_HOLE], 0);
     lf_err e;
     assert_int_equal(lf_workload_set_weights(&w, "mkdir=3,rmr=0,cp=7", &e), 0);
     assert_int_equal(w.weights[LF_WL_MKDIR], 3);
@@ -317,7 +318,7 @@ static void test_weights(void **st)
     assert_int_equal(lf_workload_set_weights(&w, "mkdir", &e), -EINVAL);
     assert_int_equal(lf_workload_set_weights(&w, "mkdir=x", &e), -EINVAL);
     const char *names = "mkdir touch write read rm rmdir chmod chown ls readlink truncate "
-                        "rename symlink append cp rmr pwrite";
+                        "rename symlink append cp rmr pwrite hole";
     for (int i = 0; i < LF_WL__COUNT; i++)
         assert_non_null(strstr(names, lf_wl_label_name((lf_wl_label)i)));
 }
@@ -554,6 +555,69 @@ static void test_pwrite(void **st)
     lf_state_free(s);
 }
 
+/* --weights hole=N: a pwrite past a file's end or a truncate that grows
+ * it; the old bytes are kept and the gap between them and the new end (or
+ * the data) reads as zeros. */
+static void test_hole(void **st)
+{
+    (void)st;
+    lf_workload w;
+    lf_workload_init(&w, 94, 6000);
+    assert_int_equal(lf_workload_set_weights(&w, "mkdir=2,touch=4,write=6,read=0,rm=2,rmdir=0,chmod=0,chown=0,ls=0,readlink=0,truncate=0,rename=0,symlink=0,append=0,cp=0,rmr=0,hole=20", NULL), 0);
+    w.fail_per_mille = 0;
+    lf_state *s = lf_state_new("root", "root");
+    lf_rows_opts ro = {.out = "/dev/null"};
+    lf_rows *rows;
+    assert_int_equal(lf_rows_open(&ro, &rows, NULL), 0);
+    lf_rows_episode(rows, 0);
+    int writes = 0, grows = 0;
+    for (int i = 0; i < 300; i++) {
+        lf_cmd c = {0};
+        lf_buf x;
+        lf_buf_init(&x, 0);
+        lf_state_serialize(s, &x);
+        assert_int_equal(lf_workload_next(&w, s, x.len, &c), 0);
+        const lf_call *k = NULL;   /* the write or the truncate */
+        for (size_t j = 0; c.label == LF_WL_HOLE && j < c.n; j++)
+            if (c.calls[j].kind == LF_CALL_WRITE || c.calls[j].kind == LF_CALL_TRUNCATE)
+                k = &c.calls[j];
+        unsigned char *old = NULL;
+        size_t old_size = 0;
+        if (k) {
+            lf_node *f = lf_state_lookup(s, k->path, NULL);
+            assert_non_null(f);
+            old_size = f->size;
+            old = malloc(old_size + 1);
+            memcpy(old, f->data, old_size);
+        }
+        assert_int_equal(lf_oexec_run(&s, &c, rows), 0);
+        if (k) {
+            lf_node *f = lf_state_lookup(s, k->path, NULL);
+            assert_non_null(f);
+            size_t gap_end = k->kind == LF_CALL_WRITE ? (size_t)k->offset : (size_t)k->size;
+            assert_true(gap_end > old_size);
+            assert_int_equal(f->size, k->kind == LF_CALL_WRITE ? gap_end + k->len : gap_end);
+            assert_memory_equal(f->data, old, old_size);             /* kept */
+            for (size_t b = old_size; b < gap_end; b++)
+                assert_int_equal(f->data[b], 0);                     /* the gap */
+            if (k->kind == LF_CALL_WRITE) {
+                assert_memory_equal(f->data + gap_end, k->data, k->len);
+                writes++;
+            } else {
+                grows++;
+            }
+            free(old);
+        }
+        lf_cmd_free(&c);
+        lf_buf_free(&x);
+    }
+    printf("hole: %d writes past the end, %d truncates that grow\n", writes, grows);
+    assert_true(writes > 20);
+    assert_true(grows > 20);
+    lf_rows_close(rows, NULL);
+    lf_state_free(s);
+}
+
 /* Oracle-mode generation: the row cap per episode and the state cap. */
 static void test_gen_oracle(void **st)
 {
@@ -599,7 +663,7 @@ int main(void)
         cmocka_unit_test(test_rng),       cmocka_unit_test(test_templates),
         cmocka_unit_test(test_content),   cmocka_unit_test(test_names),
         cmocka_unit_test(test_fh_alloc),  cmocka_unit_test(test_weights),
-        cmocka_unit_test(test_pwrite),
+        cmocka_unit_test(test_pwrite),    cmocka_unit_test(test_hole),
         cmocka_unit_test(test_call_op),   cmocka_unit_test(test_plan),
         cmocka_unit_test(test_nonempty),
         cmocka_unit_test(test_gen_oracle), cmocka_unit_test(test_name_mix),
