@@ -17,7 +17,7 @@
 
 #include "eval/each.h"
 #include "eval/eval.h"
-#include "eval/ask.h"
+#include "fs/ask.h"
 #include "fs/check.h"
 #include "proto/seed.h"
 #include "state/apply.h"
@@ -136,13 +136,13 @@ static int replay(ep_ctx *c, const size_t *idx, lf_eval_episode *ep)
         }
         lf_request req = {.op = &op, .state = model, .prompt = prompt.data,
                           .prompt_len = prompt.len};
-        lf_eval_asked asked;
+        lf_fs_asked asked;
         lf_answer a = {0};
         lf_err jerr;
         lf_err_clear(&err);
         lf_err_clear(&jerr);
-        int brc = lf_eval_ask(c->b, &req, &op, model, c->o->alternatives, &ans, &a, &asked,
-                              &jerr, &err);
+        int brc = lf_fs_ask(c->b, &req, &op, model, c->o->alternatives, NULL, &ans, &a, &asked,
+                            &jerr, &err);
         ep->seconds += asked.bs.seconds;
         ep->alternatives += (size_t)asked.alternatives;
         step_done(c, &asked.bs, brc < 0);

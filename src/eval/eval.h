@@ -83,7 +83,7 @@ typedef struct lf_eval_run_opts {
     void *progress_ctx;
     int alternatives;         /* as the mount's --alternatives: a refused answer
                                  is followed by up to this many alternatives
-                                 (eval/ask.h); 0: the backend's answer only */
+                                 (fs/ask.h); 0: the backend's answer only */
 } lf_eval_run_opts;
 
 /* Sends every row through b (NULL: only rows with answers loaded by

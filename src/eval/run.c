@@ -11,7 +11,7 @@
 
 #include "eval/each.h"
 #include "eval/eval.h"
-#include "eval/ask.h"
+#include "fs/ask.h"
 #include "proto/seed.h"
 #include "util/json.h"
 
@@ -219,9 +219,9 @@ static int run_row(run_ctx *c, lf_eval_row *r)
         free(r->answer);
         r->answer = NULL;
     } else if (c->b && parsed) {
-        lf_eval_asked asked;
-        r->backend_rc = lf_eval_ask(c->b, &req, &op, st, c->o->alternatives, &out, NULL, &asked,
-                                    NULL, &err);
+        lf_fs_asked asked;
+        r->backend_rc = lf_fs_ask(c->b, &req, &op, st, c->o->alternatives, NULL, &out, NULL, &asked,
+                                  NULL, &err);
         bs = asked.bs;
         r->alternatives = asked.alternatives;
         r->rescued = asked.alternatives > 0 && asked.judged == 0;

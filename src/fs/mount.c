@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fs/ask.h"
 #include "fs/check.h"
 #include "state/apply.h"
 #include "util/file.h"
@@ -585,12 +586,51 @@ static void op_line(const lf_op *op, char *line, size_t n)
     lf_buf_free(&e);
 }
 
+/* The mount's side of lf_fs_ask: --verify / --strict on each answer the
+ * judgement accepts, and a log line for each refusal. */
+typedef struct ask_ctx {
+    lf_mount *m;
+    const lf_op *op;
+    const lf_state *st;
+    const char *opline;
+} ask_ctx;
+
+static int ask_check(void *ctx, int k, const lf_answer *ans, lf_err *why)
+{
+    (void)k;
+    ask_ctx *c = ctx;
+    if ((c->m->o.verify || c->m->o.strict) && !verify(c->m, c->op, c->st, ans, NULL, c->opline) &&
+        c->m->o.strict)
+        return lf_err_set(why, EIO, "the answer disagrees with the oracle (--strict)");
+    return 0;
+}
+
+static void ask_refused(void *ctx, int k, const char *text, size_t len, const lf_err *why)
+{
+    ask_ctx *c = ctx;
+    lf_buf ex;
+    lf_buf_init(&ex, 4096);
+    lf_fs_excerpt(text, len, 120, &ex);
+    char which[32] = "";
+    if (k)
+        snprintf(which, sizeof which, ", alternative %d", k);
+    lf_error("%s: refused (EIO)%s: %s; answer (%zu bytes): '%s'", c->opline, which, why->msg, len,
+             ex.data ? ex.data : "");
+    lf_buf_free(&ex);
+}
+
+static void ask_exhausted(void *ctx, int k, const lf_err *why)
+{
+    ask_ctx *c = ctx;
+    lf_info("%s: no alternative %d: %s", c->opline, k, why->msg);
+}
+
 /* Asks the backend about op on snapshot s and judges the answer
- * (lf_fs_judge: parsed, and checked against the operation) into ans. A
- * refused answer is followed by up to m->o.alternatives alternative answers
- * where the backend has them; the first one accepted is taken. Returns 0,
- * or the FUSE errno with the failure logged and counted; *refused is set
- * when every answer was refused. */
+ * (lf_fs_ask: lf_fs_judge, then --verify / --strict) into ans. A refused
+ * answer is followed by up to m->o.alternatives alternative answers where
+ * the backend has them; the first one accepted is taken. Returns 0, or the
+ * FUSE errno with the failure logged and counted; *refused is set when
+ * every answer was refused. */
 static int ask(lf_mount *m, const lf_op *op, const lf_snap *s, lf_answer *ans,
                const char *opline, bool *refused)
 {
@@ -616,46 +656,29 @@ static int ask(lf_mount *m, const lf_op *op, const lf_snap *s, lf_answer *ans,
     lf_request req = {.op = op, .state = s->st, .prompt = prompt.data, .prompt_len = prompt.len,
                       .max_tokens = 0};
     long ptok = -1;
-    int tries = b->alternatives && m->o.alternatives > 0 ? m->o.alternatives : 0;
     rc = lf_backend_budget_request(b, &req, &req.max_tokens, &ptok, &err);
-    for (int a = 0; rc == 0; a++) {
-        req.attempt = a;
-        lf_buf_reset(&text);
-        rc = lf_backend_complete(b, &req, &text, NULL, &err);
-        if (rc < 0 && a > 0) {   /* out of alternatives: the refusal stands */
-            lf_info("%s: no alternative %d: %s", opline, a, err.msg);
-            rc = -EIO;
-            goto out;
-        }
-        if (rc < 0)
-            break;
-        if ((rc = lf_fs_judge(op, s->st, text.data ? text.data : "", text.len, ans, &err)) == 0 &&
-            (m->o.verify || m->o.strict) && !verify(m, op, s->st, ans, NULL, opline) &&
-            m->o.strict) {
-            lf_err_set(&err, EIO, "the answer disagrees with the oracle (--strict)");
-            lf_answer_free(ans);
-            rc = -EIO;
-        }
-        if (rc == 0) {
-            if (a > 0) {
+    if (rc == 0) {
+        ask_ctx c = {.m = m, .op = op, .st = s->st, .opline = opline};
+        lf_fs_ask_hooks h = {.ctx = &c, .check = ask_check, .refused = ask_refused,
+                             .exhausted = ask_exhausted};
+        lf_fs_asked asked;
+        lf_err jerr;
+        lf_err_clear(&jerr);
+        rc = lf_fs_ask(b, &req, op, s->st, m->o.alternatives > 0 ? m->o.alternatives : 0, &h, &text,
+                       ans, &asked, &jerr, &err);
+        for (int i = 0; i < asked.alternatives; i++)
+            bump(m, &m->alternatives);
+        if (rc == 0 && asked.judged == 0) {
+            if (asked.taken > 0) {
                 bump(m, &m->rescued);
-                lf_info("%s: alternative %d accepted", opline, a);
+                lf_info("%s: alternative %d accepted", opline, asked.taken);
             }
             *refused = false;
             goto out;
         }
-        lf_buf ex;
-        lf_buf_init(&ex, 4096);
-        lf_fs_excerpt(text.data ? text.data : "", text.len, 120, &ex);
-        char which[32] = "";
-        if (a)
-            snprintf(which, sizeof which, ", alternative %d", a);
-        lf_error("%s: refused (EIO)%s: %s; answer (%zu bytes): '%s'", opline, which, err.msg,
-                 text.len, ex.data ? ex.data : "");
-        lf_buf_free(&ex);
-        *refused = true;
-        if (a >= tries) {
-            if (m->o.verify && !m->o.strict) {   /* count the refused answer's divergence */
+        if (rc == 0) {   /* every answer refused */
+            *refused = true;
+            if (m->o.verify && !m->o.strict) {   /* count the greedy answer's divergence */
                 lf_answer pa;
                 lf_err pe;
                 lf_err_clear(&pe);
@@ -665,13 +688,12 @@ static int ask(lf_mount *m, const lf_op *op, const lf_snap *s, lf_answer *ans,
                     verify(m, op, s->st, &pa, NULL, opline);
                     lf_answer_free(&pa);
                 } else {
-                    verify(m, op, s->st, NULL, err.msg, opline);
+                    verify(m, op, s->st, NULL, jerr.msg, opline);
                 }
             }
+            rc = -EIO;
             goto out;
         }
-        bump(m, &m->alternatives);
-        rc = 0;
     }
     if (rc == -ENOSPC) {
         bump(m, &m->enospc);

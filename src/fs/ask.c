@@ -1,25 +1,28 @@
 /* ask.c: a backend call judged as a mount judges it, with alternative
  * answers after a refusal (ask.h). */
-#include "eval/ask.h"
+#include "fs/ask.h"
 
 #include <string.h>
 
 #include "fs/check.h"
 
-int lf_eval_ask(lf_backend *b, const lf_request *req, const lf_op *op, const lf_state *st,
-                int alternatives, lf_buf *out, lf_answer *ans, lf_eval_asked *asked,
-                lf_err *jerr, lf_err *err)
+int lf_fs_ask(lf_backend *b, const lf_request *req, const lf_op *op, const lf_state *st,
+              int alternatives, const lf_fs_ask_hooks *h, lf_buf *out, lf_answer *ans,
+              lf_fs_asked *asked, lf_err *jerr, lf_err *err)
 {
-    lf_err je;
-    lf_err_clear(&je);
+    static const lf_fs_ask_hooks none;
+    if (!h)
+        h = &none;
     memset(asked, 0, sizeof *asked);
+    asked->taken = -1;
+    asked->judged = -EIO;
     asked->bs.prompt_tokens = asked->bs.completion_tokens = -1;
+    if (!b->alternatives || (!lf_op_is_write(op->kind) && lf_fs_query_precheck(op, st) < 0))
+        alternatives = 0;
     lf_request r = *req;
     size_t base = out->len;
     lf_buf alt;
     lf_buf_init(&alt, 0);
-    lf_answer a;
-    memset(&a, 0, sizeof a);
     int rc = 0;
     for (int k = 0; k <= alternatives; k++) {
         lf_buf *dst = k ? &alt : out;
@@ -37,13 +40,21 @@ int lf_eval_ask(lf_backend *b, const lf_request *req, const lf_op *op, const lf_
         if (brc < 0) {
             if (k == 0)
                 rc = brc;
+            else if (h->exhausted)
+                h->exhausted(h->ctx, k, &ce);
             break;      /* no answer, or no more alternatives: the first stands */
         }
         if (k)
             asked->alternatives++;
+        const char *text = dst->data ? dst->data : "";
+        lf_answer a;
+        memset(&a, 0, sizeof a);
+        lf_err je;
         lf_err_clear(&je);
-        asked->judged = lf_fs_judge(op, st, dst->data ? dst->data : "", dst->len, &a, &je);
-        if (asked->judged == 0) {
+        int judged = lf_fs_judge(op, st, text, dst->len, &a, &je);
+        if (judged == 0 && h->check && (judged = h->check(h->ctx, k, &a, &je)) < 0)
+            lf_answer_free(&a);
+        if (judged == 0) {
             if (k) {   /* the alternative replaces the greedy answer */
                 out->len = base;
                 if ((rc = lf_buf_append(out, alt.data ? alt.data : "", alt.len)) < 0) {
@@ -52,19 +63,19 @@ int lf_eval_ask(lf_backend *b, const lf_request *req, const lf_op *op, const lf_
                     break;
                 }
             }
+            asked->judged = 0;
+            asked->taken = k;
             if (ans)
                 *ans = a;
             else
                 lf_answer_free(&a);
             break;
         }
+        asked->judged = judged;
         if (jerr && k == 0)
             *jerr = je;   /* why the greedy answer was refused */
-        /* a query the mount answers from the state alone (ENOENT, EISDIR,
-         * ...) never reaches the model there: no alternatives for it */
-        if (!b->alternatives ||
-            (!lf_op_is_write(op->kind) && lf_fs_query_precheck(op, st) < 0))
-            break;
+        if (h->refused)
+            h->refused(h->ctx, k, text, dst->len, &je);
     }
     if (rc == 0 && asked->judged == 0 && jerr)
         lf_err_clear(jerr);
