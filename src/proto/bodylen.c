@@ -392,6 +392,16 @@ static bool runs_past(const lf_bodylen *g, int i)
     return g->mode == B64 && g->left <= g->pad && i < g->v->n && (g->v->flags[i] & T_B64);
 }
 
+/* Whether token i starts with '=' where the size still wants base64
+ * letters: padding can only end a base64 body, so an early '=' is not a
+ * shorter body but no base64 at all, and the mask takes it out. */
+static bool early_pad(const lf_bodylen *g, int i)
+{
+    const lf_bodylen_vocab *v = g->v;
+    return g->mode == B64 && g->left > g->pad && i < v->n && v->len[i] &&
+           v->pool[v->off[i]] == '=';
+}
+
 void lf_bodylen_mask(void *ctx, float *logits, int n)
 {
     lf_bodylen *g = ctx;
@@ -401,13 +411,16 @@ void lf_bodylen_mask(void *ctx, float *logits, int n)
      * (or breaks it) before its size has declared a size it does not
      * write, and filling the rest would make a wrong answer parse. Then
      * the constraint steps aside and the answer stays as the model has it
-     * (a mount refuses it). */
+     * (a mount refuses it). An '=' inside a base64 body is not an end
+     * but a letter miscounted (padding goes only where the size puts it):
+     * that one is masked like any token the syntax forbids. */
     if ((g->mode == TEXT && !g->ent_len) || g->mode == B64) {
         int top = 0;
         for (int i = 1; i < n; i++)
             if (logits[i] > logits[top])
                 top = i;
-        if (!token_allowed(g, top) && heal(g, top) < 0 && !runs_past(g, top)) {
+        if (!token_allowed(g, top) && heal(g, top) < 0 && !runs_past(g, top) &&
+            !early_pad(g, top)) {
             g->mode = OFF;
             return;
         }

@@ -247,16 +247,32 @@ static void test_mask(void **st)
     lf_bodylen_feed_token(&g, id_of("="));
     assert_false(ok(&g, "A"));
     assert_true(ok(&g, "</body>"));   /* still on: the body ends here */
-    /* but '=' before the padding is a body ended early: left alone */
+    /* '=' before the padding is no base64: masked, the letters stay */
     lf_bodylen_init(&g, v);
     feed(&g, FILE_OPEN);
     feed(&g, "4\"><body encoding=\"base64\">AAAA");
     fill(logits, -10);
     logits[id_of("=")] = 4;
+    logits[id_of("==")] = 3;
     logits[id_of("A")] = 1;
     lf_bodylen_mask(&g, logits, N_TOK);
-    assert_float_equal(logits[id_of("=")], 4, 0);
-    assert_true(ok(&g, "=</body>"));   /* off */
+    assert_true(isinf(logits[id_of("=")]));
+    assert_true(isinf(logits[id_of("==")]));
+    assert_float_equal(logits[id_of("A")], 1, 0);
+    lf_bodylen_feed_token(&g, id_of("A"));
+    assert_false(ok(&g, "=</body>"));   /* still on */
+    assert_true(ok(&g, "A==</body>"));
+    /* but a body closed before its letters is a body ended early: left
+     * alone (the model meant a shorter body; a mount refuses it) */
+    lf_bodylen_init(&g, v);
+    feed(&g, FILE_OPEN);
+    feed(&g, "4\"><body encoding=\"base64\">AAAA");
+    fill(logits, -10);
+    logits[id_of("</body>")] = 4;
+    logits[id_of("A")] = 1;
+    lf_bodylen_mask(&g, logits, N_TOK);
+    assert_float_equal(logits[id_of("</body>")], 4, 0);
+    assert_true(ok(&g, "</body>"));   /* off */
     lf_bodylen_vocab_free(v);
 }
 
