@@ -150,6 +150,15 @@ static int cmd_write(wl_plan *p)
     return p->rc;
 }
 
+/* open, one write of a snippet (up to max bytes) at offset, close */
+static void pwrite_snippet(wl_plan *p, const char *path, long long offset, size_t max)
+{
+    unsigned variant = (unsigned)lf_rng_range(&p->w->rng, 4, 9);
+    lf_wlp_open(p, strdup(path), O_WRONLY, 0, 0);
+    add_write(p, path, offset, variant, max);
+    lf_wlp_close(p, 0);
+}
+
 /* pwrite into the middle of a file with content: an offset strictly inside
  * it (0 for a 1-byte file), so bytes before the data are kept, and after
  * it too unless the data runs past the end. */
@@ -164,10 +173,7 @@ static int cmd_pwrite(wl_plan *p)
         return -ENOMEM;
     long long offset = f->size > 1 ? 1 + (long long)lf_rng_below(g, f->size - 1) : 0;
     size_t max = (size_t)(lf_rng_pct(g, 70) ? lf_rng_range(g, 1, 24) : lf_rng_range(g, 25, 200));
-    unsigned variant = (unsigned)lf_rng_range(g, 4, 9);
-    lf_wlp_open(p, strdup(path), O_WRONLY, 0, 0);
-    add_write(p, path, offset, variant, max);
-    lf_wlp_close(p, 0);
+    pwrite_snippet(p, path, offset, max);
     free(path);
     return p->rc;
 }
@@ -188,10 +194,7 @@ static int cmd_hole(wl_plan *p)
     if (lf_rng_pct(g, 60)) {
         uint64_t gap = (uint64_t)(lf_rng_pct(g, 50) ? lf_rng_range(g, 1, 48) : lf_rng_range(g, 49, 400));
         size_t max = (size_t)(lf_rng_pct(g, 60) ? lf_rng_range(g, 1, 24) : lf_rng_range(g, 25, 160));
-        unsigned variant = (unsigned)lf_rng_range(g, 4, 9);
-        lf_wlp_open(p, strdup(path), O_WRONLY, 0, 0);
-        add_write(p, path, (long long)(f->size + gap), variant, max);
-        lf_wlp_close(p, 0);
+        pwrite_snippet(p, path, (long long)(f->size + gap), max);
     } else {
         lf_call *c = lf_wlp_add(p, LF_CALL_TRUNCATE, strdup(path));
         if (c)
