@@ -402,6 +402,22 @@ static bool early_pad(const lf_bodylen *g, int i)
            v->pool[v->off[i]] == '=';
 }
 
+/* Whether token i ends the body ('<') at most a few bytes before its size:
+ * the model has written the right body and miscounted where it stops (a
+ * text body one byte short is the commonest refusal of run 13), so the
+ * mask goes on with the body rather than step aside. Further from the end,
+ * the model means a shorter body than its size, and is left alone. */
+#define NEAR_END_TEXT 8     /* bytes */
+#define NEAR_END_B64 12     /* characters, padding included: 9 bytes */
+static bool near_end(const lf_bodylen *g, int i)
+{
+    const lf_bodylen_vocab *v = g->v;
+    if (i >= v->n || !v->len[i] || v->pool[v->off[i]] != '<')
+        return false;
+    return g->mode == TEXT ? !g->ent_len && g->left <= NEAR_END_TEXT
+         : g->mode == B64 && g->left <= NEAR_END_B64;
+}
+
 void lf_bodylen_mask(void *ctx, float *logits, int n)
 {
     lf_bodylen *g = ctx;
@@ -413,14 +429,15 @@ void lf_bodylen_mask(void *ctx, float *logits, int n)
      * the constraint steps aside and the answer stays as the model has it
      * (a mount refuses it). An '=' inside a base64 body is not an end
      * but a letter miscounted (padding goes only where the size puts it):
-     * that one is masked like any token the syntax forbids. */
+     * that one is masked like any token the syntax forbids, and so is an
+     * end a few bytes short of the size (near_end). */
     if ((g->mode == TEXT && !g->ent_len) || g->mode == B64) {
         int top = 0;
         for (int i = 1; i < n; i++)
             if (logits[i] > logits[top])
                 top = i;
         if (!token_allowed(g, top) && heal(g, top) < 0 && !runs_past(g, top) &&
-            !early_pad(g, top)) {
+            !early_pad(g, top) && !near_end(g, top)) {
             g->mode = OFF;
             return;
         }

@@ -12,8 +12,9 @@
  * base64 body past its last letter into more letters where the size
  * leaves only its '=' padding (zero-filled growth: a long run of 'A').
  * An '=' where the size still wants letters is masked too: padding cannot
- * end a base64 body early, so it is a letter miscounted, not a shorter body.
- * Otherwise it only cuts: where the model's first choice would end the body early (or break
+ * end a base64 body early, so it is a letter miscounted, not a shorter body;
+ * and so is an end a few bytes short of the size (a miscount of where the
+ * body stops). Otherwise it only cuts: where the model's first choice would end the body early (or break
  * it), the size it wrote is not the body it means, and the constraint
  * steps aside for the rest of the answer rather than pad the body. The
  * size itself is whatever the model wrote. A name is forced outright: the

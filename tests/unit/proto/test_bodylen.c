@@ -210,10 +210,23 @@ static void test_mask(void **st)
     lf_bodylen_mask(&g, logits, N_TOK);
     for (int i = 0; i < N_TOK; i++)
         assert_false(isinf(logits[i]));
-    /* a model that wants to end the body early is left alone: no padding */
+    /* a model that ends the body a few bytes short of its size has
+     * miscounted: the body goes on (the end is masked) */
     lf_bodylen_init(&g, v);
     feed(&g, FILE_OPEN);
     feed(&g, "5\"><body>hel");
+    fill(logits, -10);
+    logits[id_of("</body>")] = 3;
+    logits[id_of("l")] = 1;
+    lf_bodylen_mask(&g, logits, N_TOK);
+    assert_true(isinf(logits[id_of("</body>")]));
+    assert_float_equal(logits[id_of("l")], 1, 0);
+    assert_false(ok(&g, "</body>"));   /* still on */
+    /* further from its size, the model means a shorter body: left alone,
+     * no padding */
+    lf_bodylen_init(&g, v);
+    feed(&g, FILE_OPEN);
+    feed(&g, "15\"><body>hel");
     fill(logits, -10);
     logits[id_of("</body>")] = 3;
     logits[id_of("l")] = 1;
@@ -262,11 +275,21 @@ static void test_mask(void **st)
     lf_bodylen_feed_token(&g, id_of("A"));
     assert_false(ok(&g, "=</body>"));   /* still on */
     assert_true(ok(&g, "A==</body>"));
-    /* but a body closed before its letters is a body ended early: left
-     * alone (the model meant a shorter body; a mount refuses it) */
+    /* a base64 body closed a few letters before its end goes on too */
     lf_bodylen_init(&g, v);
     feed(&g, FILE_OPEN);
     feed(&g, "4\"><body encoding=\"base64\">AAAA");
+    fill(logits, -10);
+    logits[id_of("</body>")] = 4;
+    logits[id_of("A")] = 1;
+    lf_bodylen_mask(&g, logits, N_TOK);
+    assert_true(isinf(logits[id_of("</body>")]));
+    assert_float_equal(logits[id_of("A")], 1, 0);
+    /* but one closed far before its letters is a body ended early: left
+     * alone (the model meant a shorter body; a mount refuses it) */
+    lf_bodylen_init(&g, v);
+    feed(&g, FILE_OPEN);
+    feed(&g, "40\"><body encoding=\"base64\">AAAA");
     fill(logits, -10);
     logits[id_of("</body>")] = 4;
     logits[id_of("A")] = 1;
