@@ -588,7 +588,8 @@ static void test_hole(void **st)
             assert_non_null(f);
             old_size = f->size;
             old = malloc(old_size + 1);
-            memcpy(old, f->data, old_size);
+            if (old_size)   /* an empty file may have no data */
+                memcpy(old, f->data, old_size);
         }
         assert_int_equal(lf_oexec_run(&s, &c, rows), 0);
         if (k) {
@@ -597,7 +598,8 @@ static void test_hole(void **st)
             size_t gap_end = k->kind == LF_CALL_WRITE ? (size_t)k->offset : (size_t)k->size;
             assert_true(gap_end > old_size);
             assert_int_equal(f->size, k->kind == LF_CALL_WRITE ? gap_end + k->len : gap_end);
-            assert_memory_equal(f->data, old, old_size);             /* kept */
+            if (old_size)
+                assert_memory_equal(f->data, old, old_size);         /* kept */
             for (size_t b = old_size; b < gap_end; b++)
                 assert_int_equal(f->data[b], 0);                     /* the gap */
             if (k->kind == LF_CALL_WRITE) {
