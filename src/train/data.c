@@ -373,12 +373,24 @@ void lf_tbatcher_get(lf_tbatcher *b, size_t i, lf_tbatch *out)
     fill(b, i, 0, out);
 }
 
+/* An epoch's positions: whole groups, so that a step of `group` batches
+ * (positions group*s .. group*s+group-1) is one group in every epoch and
+ * after a resume; the remainder of fewer than `group` batches fills its
+ * last group, repeated in order (so each batch still comes at least once
+ * an epoch). Without grouping, the plan's length. */
+static size_t epoch_len(const lf_tbatcher *b)
+{
+    return (b->n_plan + b->group - 1) / b->group * b->group;
+}
+
 void lf_tbatcher_next(lf_tbatcher *b, lf_tbatch *out)
 {
-    size_t k = b->pos % b->n_plan;
+    size_t e = epoch_len(b), k = b->pos % e;
     if (k == 0 && b->pos > 0)
-        shuffle_epoch(b, b->pos / b->n_plan);
-    fill(b, b->perm[k], b->pos % b->slots, out);
+        shuffle_epoch(b, b->pos / e);
+    size_t whole = b->n_plan / b->group * b->group;
+    size_t i = k < b->n_plan ? b->perm[k] : b->perm[whole + (k - whole) % (b->n_plan - whole)];
+    fill(b, i, b->pos % b->slots, out);
     b->pos++;
 }
 
@@ -387,7 +399,7 @@ uint64_t lf_tbatcher_pos(const lf_tbatcher *b) { return b->pos; }
 void lf_tbatcher_seek(lf_tbatcher *b, uint64_t pos)
 {
     b->pos = pos;
-    shuffle_epoch(b, pos / b->n_plan);
+    shuffle_epoch(b, pos / epoch_len(b));
 }
 
 int lf_tbatcher_group(lf_tbatcher *b, int g)
@@ -402,6 +414,6 @@ int lf_tbatcher_group(lf_tbatcher *b, int g)
     b->tgt = tgt;
     b->slots = n;
     b->group = n <= b->n_plan ? n : 1;
-    shuffle_epoch(b, b->pos / b->n_plan);
+    shuffle_epoch(b, b->pos / epoch_len(b));
     return 0;
 }
