@@ -332,12 +332,14 @@ static void count_op(lf_mount *m, lf_op_kind k, int rc, bool refused, uint64_t t
     pthread_mutex_unlock(&m->stats_mu);
 }
 
-static void bump(lf_mount *m, uint64_t *counter)
+static void bump_by(lf_mount *m, uint64_t *counter, uint64_t n)
 {
     pthread_mutex_lock(&m->stats_mu);
-    (*counter)++;
+    *counter += n;
     pthread_mutex_unlock(&m->stats_mu);
 }
+
+static void bump(lf_mount *m, uint64_t *counter) { bump_by(m, counter, 1); }
 
 int lf_mount_stats_json(lf_mount *m, lf_buf *out)
 {
@@ -666,8 +668,7 @@ static int ask(lf_mount *m, const lf_op *op, const lf_snap *s, lf_answer *ans,
         lf_err_clear(&jerr);
         rc = lf_fs_ask(b, &req, op, s->st, m->o.alternatives > 0 ? m->o.alternatives : 0, &h, &text,
                        ans, &asked, &jerr, &err);
-        for (int i = 0; i < asked.alternatives; i++)
-            bump(m, &m->alternatives);
+        bump_by(m, &m->alternatives, (uint64_t)asked.alternatives);
         if (rc == 0 && asked.judged == 0) {
             if (asked.taken > 0) {
                 bump(m, &m->rescued);

@@ -418,6 +418,13 @@ static bool near_end(const lf_bodylen *g, int i)
          : g->mode == B64 && g->left <= NEAR_END_B64;
 }
 
+/* A disallowed first choice the mask overrides rather than steps aside
+ * for: a miscount of where the body stops, not another body. */
+static bool miscount(const lf_bodylen *g, int i)
+{
+    return runs_past(g, i) || early_pad(g, i) || near_end(g, i);
+}
+
 void lf_bodylen_mask(void *ctx, float *logits, int n)
 {
     lf_bodylen *g = ctx;
@@ -436,8 +443,7 @@ void lf_bodylen_mask(void *ctx, float *logits, int n)
         for (int i = 1; i < n; i++)
             if (logits[i] > logits[top])
                 top = i;
-        if (!token_allowed(g, top) && heal(g, top) < 0 && !runs_past(g, top) &&
-            !early_pad(g, top) && !near_end(g, top)) {
+        if (!token_allowed(g, top) && heal(g, top) < 0 && !miscount(g, top)) {
             g->mode = OFF;
             return;
         }
