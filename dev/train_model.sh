@@ -26,6 +26,7 @@
 #                        writes, appends and truncates on files with content
 #   EVAL_MODEL (none)    a GGUF to evaluate on the CPU during training;
 #                        "last" = the previous call's export on this machine
+#   EVAL_CHUNKS (6)      processes for that evaluation
 #   FOCAL (0)            --focal: hard-token weighting of the loss (not kept in
 #                        the checkpoint: give it to every call of a run)
 #   CONTENT_BYTES (0)    1: --content-bytes, file contents one token per byte
@@ -88,7 +89,7 @@ evaluate() {
 EVAL_PID=
 [ "${EVAL_MODEL:-}" = last ] && EVAL_MODEL=$W/last.gguf
 if [ -n "${EVAL_MODEL:-}" ]; then
-    evaluate "$EVAL_MODEL" eval 6 &
+    evaluate "$EVAL_MODEL" eval "${EVAL_CHUNKS:-6}" &
     EVAL_PID=$!
 fi
 
