@@ -15,8 +15,9 @@
 #                        machine keeps it between calls: it is never sent back)
 #   INIT (none)          start from this GGUF's weights instead (fresh AdamW)
 #   CTX (none)           with INIT: train at this context length (--ctx)
-#   LAYERS (none)        with INIT: deepen the model to this many layers
-#                        (--layers: the new layers start as no-ops)
+#   LAYERS, FFN, HEADS   with INIT: grow the model to this many layers, FFN
+#                        units a layer or query heads (--layers, --ffn,
+#                        --heads: the new parts start as no-ops)
 #   CFG, LR (2e-3), WARMUP (300), TOKENIZER (models/tokenizer.gguf)
 #   DATA_SEED (1), EPISODES (6000), GEN_PROCS (8), CALL_SECONDS (590)
 #   HEAVY (odd)          which generator processes weight write, truncate,
@@ -112,6 +113,7 @@ R=()
 if [ -f "$CKPT" ]; then R=(--resume "$CKPT")
 elif [ -n "${INIT:-}" ]; then
     R=(--init "$INIT"); [ -n "${CTX:-}" ] && R+=(--ctx "$CTX"); [ -n "${LAYERS:-}" ] && R+=(--layers "$LAYERS")
+    [ -n "${FFN:-}" ] && R+=(--ffn "$FFN"); [ -n "${HEADS:-}" ] && R+=(--heads "$HEADS")
 fi
 CB=(); [ "${CONTENT_BYTES:-0}" = 1 ] && CB=(--content-bytes)
 GPUS=${GPUS:-1}

@@ -25,10 +25,12 @@
  * are tokenized at once, a thread each. --ctx sets the context length over
  * --config or an --init model's (the weights do not depend on it: RoPE is
  * relative), so a model can be trained on longer rows; not with --resume,
- * where the checkpoint's shape wins. --layers (with --init only) deepens the
- * --init model to N layers without changing what it computes
- * (lf_tmodel_grow: new layers between the old ones, their output
- * projections zero), so a bigger model can start from a trained one.
+ * where the checkpoint's shape wins. --layers, --ffn and --heads (with
+ * --init only) grow the --init model to N layers, N FFN units a layer or N
+ * query heads (the kv heads grow with them, in whole groups) without
+ * changing what it computes (lf_tmodel_grow: new layers between the old
+ * ones, new heads and units beside the old ones, their output projections
+ * zero), so a bigger model can start from a trained one.
  * --content-bytes encodes the rows with every byte of the file contents a
  * token of its own (lf_tok_encode_content) and marks the exported model so
  * (llmfuse.content_bytes), for the engine to encode its prompts the same
@@ -62,7 +64,7 @@ typedef struct train_opts {
     lf_tcfg cfg;
     lf_topt opt;
     long steps, stop_at;
-    int batch_tokens, eval_every, eval_batches, ckpt_every, special, ctx, layers, gpus;
+    int batch_tokens, eval_every, eval_batches, ckpt_every, special, ctx, layers, ffn, heads, gpus;
     bool content_bytes;
     double time_limit;
     uint64_t seed;
@@ -77,7 +79,8 @@ static void usage(FILE *f)
             "   ffn=768,ctx=1024,rope=10000,eps=1e-6,tied=1] [--steps N] [--batch-tokens N]\n"
             "  [--lr F] [--warmup N] [--wd F] [--clip F] [--focal G] [--seed N] [--eval-every N]\n"
             "  [--eval-batches N] [--ckpt FILE] [--ckpt-every N] [--resume FILE] [--init MODEL.gguf]\n"
-            "  [--time-limit SEC] [--stop-at N] [--ctx N] [--layers N (with --init: deepen it)]\n"
+            "  [--time-limit SEC] [--stop-at N] [--ctx N]\n"
+            "  [--layers N] [--ffn N] [--heads N] (with --init: grow it, same function)\n"
             "  [--dtype f32|f16|bf16] [--device cpu|cuda] [--gpus N (cuda: data parallel)]\n"
             "  [--no-special] [--content-bytes]\n");
 }
@@ -155,6 +158,8 @@ static int parse_args(int argc, char **argv, train_opts *o)
         else if (ARG("--stop-at")) o->stop_at = atol(v);
         else if (ARG("--ctx")) o->ctx = atoi(v);
         else if (ARG("--layers")) o->layers = atoi(v);
+        else if (ARG("--ffn")) o->ffn = atoi(v);
+        else if (ARG("--heads")) o->heads = atoi(v);
         else if (ARG("--gpus")) o->gpus = atoi(v);
         else if (ARG("--dtype")) {
             if (!strcmp(v, "f32")) o->dtype = LF_TEXPORT_F32;
@@ -171,7 +176,8 @@ static int parse_args(int argc, char **argv, train_opts *o)
     }
     if (!o->data || !o->tok || !o->out || o->steps < 1 || o->batch_tokens < 1 ||
         (strcmp(o->device, "cpu") && strcmp(o->device, "cuda")) || (o->resume && o->init) ||
-        o->ctx < 0 || (o->ctx && o->resume) || o->layers < 0 || (o->layers && !o->init) ||
+        o->ctx < 0 || (o->ctx && o->resume) || o->layers < 0 || o->ffn < 0 || o->heads < 0 ||
+        ((o->layers || o->ffn || o->heads) && !o->init) ||
         o->gpus < 1 || o->gpus > 64 || (o->gpus > 1 && strcmp(o->device, "cuda")) ||
         !(o->opt.focal >= 0 && o->opt.focal <= 8))
         return -1;
@@ -344,25 +350,37 @@ int lf_cmd_train(int argc, char **argv)
             o.content_bytes = true;   /* the model reads its input so */
         lf_gguf_close(ig);   /* the weights were copied */
         ig = NULL;
-        if (o.layers && o.layers != o.cfg.n_layer) {
-            lf_tcfg deep = o.cfg;
-            deep.n_layer = o.layers;
-            lf_toffs doff;
-            if ((rc = lf_tcfg_check(&deep, &err)))
+        lf_tcfg big = o.cfg;
+        if (o.layers)
+            big.n_layer = o.layers;
+        if (o.ffn)
+            big.ffn = o.ffn;
+        if (o.heads) {
+            if (o.heads % (o.cfg.n_head / o.cfg.n_kv)) {
+                rc = lf_err_set(&err, EINVAL, "--heads %d: not a multiple of the %d heads a kv head "
+                                "serves", o.heads, o.cfg.n_head / o.cfg.n_kv);
                 goto out;
-            lf_tcfg_offsets(&deep, &doff);
-            float *q = malloc(doff.n * sizeof *q);
+            }
+            big.n_kv = o.heads / (o.cfg.n_head / o.cfg.n_kv);
+            big.n_head = o.heads;
+        }
+        if (memcmp(&big, &o.cfg, sizeof big)) {
+            lf_toffs boff;
+            if ((rc = lf_tcfg_check(&big, &err)))
+                goto out;
+            lf_tcfg_offsets(&big, &boff);
+            float *q = malloc(boff.n * sizeof *q);
             if (!q) {
                 rc = lf_err_set(&err, ENOMEM, "out of memory");
                 goto out;
             }
-            if ((rc = lf_tmodel_grow(&o.cfg, init_p, &deep, q, &err))) {
+            if ((rc = lf_tmodel_grow(&o.cfg, init_p, &big, q, o.seed, &err))) {
                 free(q);
                 goto out;
             }
             free(init_p);
             init_p = q;
-            o.cfg = deep;
+            o.cfg = big;
         }
     }
     if (o.ctx)

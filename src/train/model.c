@@ -3,6 +3,7 @@
  * and float conversions. The CUDA trainer mirrors lf_adamw_step in a kernel. */
 #include <math.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "train/train.h"
@@ -56,20 +57,90 @@ size_t lf_tcfg_tensors(const lf_tcfg *c, lf_tensor_desc *d, size_t max)
     return n;
 }
 
-int lf_tmodel_grow(const lf_tcfg *from, const float *p, const lf_tcfg *to, float *q,
-                   lf_err *err)
+/* The shapes lf_tmodel_grow accepts: `to` is `from` with at least as many
+ * layers, FFN units and heads, the heads grown in whole groups (the same
+ * q heads per kv head), and nothing else changed but the context length. */
+static bool grows(const lf_tcfg *from, const lf_tcfg *to)
 {
     lf_tcfg same = *to;
     same.n_layer = from->n_layer;
+    same.ffn = from->ffn;
+    same.n_head = from->n_head;
+    same.n_kv = from->n_kv;
     same.ctx = from->ctx;   /* the context length is not in the weights */
-    if (memcmp(&same, from, sizeof same) || to->n_layer <= from->n_layer)
-        return lf_err_set(err, EINVAL, "growing a model: only more layers (%d -> %d) may differ",
-                          from->n_layer, to->n_layer);
+    return !memcmp(&same, from, sizeof same) && to->n_layer >= from->n_layer &&
+           to->ffn >= from->ffn && to->n_kv >= from->n_kv &&
+           (long)to->n_head * from->n_kv == (long)from->n_head * to->n_kv;
+}
+
+static uint64_t next_u64(uint64_t *s);
+static double next_gauss(uint64_t *s);
+
+/* Copies rows x cols of src (row stride scols) into dst (row stride dcols);
+ * dst's other columns of those rows are zero. */
+static void copy_rows(float *dst, size_t dcols, const float *src, size_t scols, size_t rows)
+{
+    for (size_t r = 0; r < rows; r++) {
+        memcpy(dst + r * dcols, src + r * scols, scols * sizeof *dst);
+        memset(dst + r * dcols + scols, 0, (dcols - scols) * sizeof *dst);
+    }
+}
+
+static void gauss_fill(float *p, size_t n, uint64_t *s)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (float)(0.02 * next_gauss(s));
+}
+
+/* One layer of `f` (at src) written in `t`'s widths (at dst): old rows and
+ * columns in place, the new q/k/v and gate/up rows random, the new columns
+ * of wo and wdown zero, so the layer computes what it did. */
+static void widen_layer(const lf_tcfg *f, const float *src, const lf_tcfg *t, float *dst,
+                        uint64_t *s)
+{
+    lf_toffs a, b;
+    lf_tcfg_offsets(f, &a);
+    lf_tcfg_offsets(t, &b);
+    size_t D = (size_t)t->dim, hd = (size_t)t->head_dim;
+    size_t Qa = (size_t)f->n_head * hd, Ka = (size_t)f->n_kv * hd;
+    size_t Qb = (size_t)t->n_head * hd, Kb = (size_t)t->n_kv * hd;
+    size_t Fa = (size_t)f->ffn, Fb = (size_t)t->ffn;
+    memcpy(dst + b.attn_norm, src + a.attn_norm, D * sizeof *dst);
+    /* wqkv: q heads, then k heads, then v heads; old heads first in each */
+    const size_t old_rows[3] = {Qa, Ka, Ka}, new_rows[3] = {Qb, Kb, Kb};
+    const float *ps = src + a.wqkv;
+    float *pd = dst + b.wqkv;
+    for (int part = 0; part < 3; part++) {
+        memcpy(pd, ps, old_rows[part] * D * sizeof *dst);
+        gauss_fill(pd + old_rows[part] * D, (new_rows[part] - old_rows[part]) * D, s);
+        ps += old_rows[part] * D;
+        pd += new_rows[part] * D;
+    }
+    copy_rows(dst + b.wo, Qb, src + a.wo, Qa, D);
+    memcpy(dst + b.q_norm, src + a.q_norm, 2 * hd * sizeof *dst);   /* q_norm, k_norm */
+    memcpy(dst + b.ffn_norm, src + a.ffn_norm, D * sizeof *dst);
+    for (int part = 0; part < 2; part++) {   /* gate rows, then up rows */
+        memcpy(dst + b.wgu + part * Fb * D, src + a.wgu + part * Fa * D, Fa * D * sizeof *dst);
+        gauss_fill(dst + b.wgu + (part * Fb + Fa) * D, (Fb - Fa) * D, s);
+    }
+    copy_rows(dst + b.wdown, Fb, src + a.wdown, Fa, D);
+}
+
+int lf_tmodel_grow(const lf_tcfg *from, const float *p, const lf_tcfg *to, float *q,
+                   uint64_t seed, lf_err *err)
+{
+    if (!grows(from, to) || !memcmp(from, to, offsetof(lf_tcfg, ctx)))
+        return lf_err_set(err, EINVAL,
+                          "growing a model: only more layers (%d -> %d), FFN units (%d -> %d) "
+                          "or heads in whole groups (%d/%d -> %d/%d) may differ",
+                          from->n_layer, to->n_layer, from->ffn, to->ffn, from->n_head,
+                          from->n_kv, to->n_head, to->n_kv);
     lf_toffs a, b;
     lf_tcfg_offsets(from, &a);
     lf_tcfg_offsets(to, &b);
     memcpy(q, p, a.l0 * sizeof *q);   /* embeddings */
     memcpy(q + b.out_norm, p + a.out_norm, (a.n - a.out_norm) * sizeof *q);
+    uint64_t s = seed;
     int src = -1;
     for (int j = 0; j < to->n_layer; j++) {
         /* the old layer placed at j, if any */
@@ -79,7 +150,7 @@ int lf_tmodel_grow(const lf_tcfg *from, const float *p, const lf_tcfg *to, float
         if (old)
             src = i;
         float *dst = q + b.l0 + (size_t)j * b.lstride;
-        memcpy(dst, p + a.l0 + (size_t)(src < 0 ? 0 : src) * a.lstride, a.lstride * sizeof *q);
+        widen_layer(from, p + a.l0 + (size_t)(src < 0 ? 0 : src) * a.lstride, to, dst, &s);
         if (!old) {
             memset(dst + b.wo, 0, (b.q_norm - b.wo) * sizeof *q);
             memset(dst + b.wdown, 0, (b.lstride - b.wdown) * sizeof *q);

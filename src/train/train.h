@@ -89,16 +89,20 @@ size_t lf_tcfg_tensors(const lf_tcfg *c, lf_tensor_desc *d, size_t max);
 /* Deterministic initialisation from seed: matrices N(0, 0.02) (wo and wdown
  * scaled by 1/sqrt(2*n_layer)), norm weights 1. p has lf_toffs.n floats. */
 void lf_tmodel_init(const lf_tcfg *c, uint64_t seed, float *p);
-/* Deepens a model without changing what it computes: `to` is `from` with
- * more layers (every other size equal). Old layer i goes to layer
- * i * to->n_layer / from->n_layer, so the new layers are spread between
- * them; each new layer is a copy of the old layer before it with wo and
- * wdown zero, so its attention and FFN add nothing to the residual until
- * training moves them (the logits are bit-identical). p has from's
- * lf_toffs.n floats, q to's. Returns 0, or -EINVAL if the configs do not
- * differ in depth alone (to deeper). */
+/* Grows a model without changing what it computes: `to` is `from` with
+ * more layers, FFN units or heads (heads in whole groups: to->n_head /
+ * to->n_kv == from->n_head / from->n_kv), every other size equal but the
+ * context length. Old layer i goes to layer i * to->n_layer /
+ * from->n_layer, so the new layers are spread between them; each new layer
+ * is a copy of the old layer before it with wo and wdown zero, so its
+ * attention and FFN add nothing to the residual until training moves them.
+ * In every layer the old heads and FFN units keep their weights and
+ * places; the new ones get N(0, 0.02) input weights (from seed) and zero
+ * columns in wo and wdown, so they too add nothing at first. The logits
+ * are bit-identical. p has from's lf_toffs.n floats, q to's. Returns 0, or
+ * -EINVAL if `to` is not such a growth of `from` (or the same shape). */
 int lf_tmodel_grow(const lf_tcfg *from, const float *p, const lf_tcfg *to, float *q,
-                   lf_err *err);
+                   uint64_t seed, lf_err *err);
 /* Fills mask (n bytes): 1 where AdamW applies weight decay (matrices). */
 void lf_tmodel_decay_mask(const lf_tcfg *c, uint8_t *mask);
 

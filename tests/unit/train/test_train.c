@@ -644,7 +644,7 @@ static void test_grow(void **state)
         lf_toffs b;
         lf_tcfg_offsets(&c, &b);
         float *q = malloc(b.n * sizeof *q);
-        assert_int_equal(lf_tmodel_grow(&tiny, p, &c, q, NULL), 0);
+        assert_int_equal(lf_tmodel_grow(&tiny, p, &c, q, 1, NULL), 0);
         /* old layer 1 sits at 1 * layers / 2; layer 0 stays first */
         assert_memory_equal(q + b.l0, p + a.l0, a.lstride * sizeof *q);
         assert_memory_equal(q + b.l0 + (size_t)(layers / 2) * b.lstride, p + a.l0 + a.lstride,
@@ -669,19 +669,86 @@ static void test_grow(void **state)
         lf_tref_free(r);
         free(q); free(m); free(v); free(mask);
     }
-    /* only depth may differ, and only upwards */
-    lf_tcfg wide = tiny, shallow = tiny;
-    wide.n_layer = 3;
-    wide.ffn = 32;
-    shallow.n_layer = 1;
-    float *q = malloc(n * 4 * sizeof *q);
+    /* only more layers, FFN units or heads in whole groups; never the same */
+    lf_tcfg bad[5];
+    for (int i = 0; i < 5; i++)
+        bad[i] = tiny;
+    bad[0].n_layer = 1;                     /* fewer layers */
+    bad[1].ffn = 16;                        /* fewer FFN units */
+    bad[2].n_head = 6;                      /* 3 q heads a kv head, not 2 */
+    bad[3].dim = 24;                        /* another width */
+    float *q = malloc(n * 8 * sizeof *q);
     lf_err err = {0};
-    assert_int_equal(lf_tmodel_grow(&tiny, p, &wide, q, &err), -EINVAL);
-    assert_int_equal(lf_tmodel_grow(&tiny, p, &shallow, q, &err), -EINVAL);
+    for (int i = 0; i < 5; i++)             /* bad[4]: the same shape */
+        assert_int_equal(lf_tmodel_grow(&tiny, p, &bad[i], q, 1, &err), -EINVAL);
     assert_non_null(strstr(err.msg, "only more layers"));
     free(q);
     lf_tref_free(r0);
     free(p);
+}
+
+/* lf_tmodel_grow in width: more heads (in whole groups) and FFN units, and
+ * a layer more, compute bit-identical logits; the old weights keep their
+ * places; one step then moves the new heads' wo columns and the new units'
+ * wdown columns away from zero. */
+static void test_grow_wide(void **state)
+{
+    (void)state;
+    size_t n;
+    float *p = rand_params(&tiny, &n);
+    enum { B = 2, T = 9 };
+    int32_t tok[B * T], tgt[B * T];
+    for (int i = 0; i < B * T; i++) {
+        tok[i] = (i * 7 + 5) % tiny.vocab;
+        tgt[i] = i % T < 2 ? -1 : (i * 3 + 2) % tiny.vocab;
+    }
+    lf_tref *r0;
+    assert_int_equal(lf_tref_new(&tiny, B * T, T, &r0, NULL), 0);
+    double l0 = lf_tref_forward(r0, p, tok, tgt, B, T, NULL, NULL);
+    lf_tcfg c = tiny;
+    c.n_layer = 3;
+    c.n_head = 8;
+    c.n_kv = 4;
+    c.ffn = 40;
+    lf_toffs a, b;
+    lf_tcfg_offsets(&tiny, &a);
+    lf_tcfg_offsets(&c, &b);
+    float *q = malloc(b.n * sizeof *q);
+    assert_int_equal(lf_tmodel_grow(&tiny, p, &c, q, 7, NULL), 0);
+    lf_tref *r;
+    assert_int_equal(lf_tref_new(&c, B * T, T, &r, NULL), 0);
+    double l = lf_tref_forward(r, q, tok, tgt, B, T, NULL, NULL);
+    assert_true(l == l0);
+    assert_memory_equal(lf_tref_logits(r), lf_tref_logits(r0),
+                        (size_t)B * T * tiny.vocab * sizeof(double));
+    /* old layer 0 at 0: its q rows, its first k row, its wo and wdown rows */
+    size_t D = tiny.dim, hd = tiny.head_dim, Qa = 4 * hd, Ka = 2 * hd, Qb = 8 * hd;
+    const float *pa = p + a.l0, *qb = q + b.l0;
+    assert_memory_equal(qb + b.wqkv, pa + a.wqkv, Qa * D * sizeof *q);
+    assert_memory_equal(qb + b.wqkv + Qb * D, pa + a.wqkv + Qa * D, Ka * D * sizeof *q);
+    assert_memory_equal(qb + b.wo + 3 * Qb, pa + a.wo + 3 * Qa, Qa * sizeof *q);
+    assert_true(qb[b.wo + 3 * Qb + Qa] == 0.0f);
+    assert_memory_equal(qb + b.wdown + 2 * 40, pa + a.wdown + 2 * 24, 24 * sizeof *q);
+    assert_true(qb[b.wqkv + Qa * D] != 0.0f);   /* a new q head's weights: random */
+    /* one step moves the zero columns of the old layer 0's new heads and units */
+    float *m = calloc(b.n, 4), *v = calloc(b.n, 4);
+    uint8_t *mask = malloc(b.n);
+    lf_tmodel_decay_mask(&c, mask);
+    lf_topt opt;
+    lf_topt_default(&opt);
+    lf_tref_step(r, &opt, 0, q, m, v, mask, tok, tgt, B, T, NULL);
+    size_t moved_wo = 0, moved_down = 0;
+    for (size_t d = 0; d < D; d++) {
+        for (size_t j = Qa; j < Qb; j++)
+            moved_wo += qb[b.wo + d * Qb + j] != 0;
+        for (size_t j = 24; j < 40; j++)
+            moved_down += qb[b.wdown + d * 40 + j] != 0;
+    }
+    assert_true(moved_wo > D * (Qb - Qa) / 2);
+    assert_true(moved_down > D * 16 / 2);
+    lf_tref_free(r);
+    lf_tref_free(r0);
+    free(q); free(m); free(v); free(mask); free(p);
 }
 
 /* A byte-level tokenizer GGUF through bpe_train with 0 merges: ids 0..255
@@ -898,6 +965,7 @@ int main(void)
         cmocka_unit_test(test_ckpt),
         cmocka_unit_test(test_learns),
         cmocka_unit_test(test_grow),
+        cmocka_unit_test(test_grow_wide),
         cmocka_unit_test(test_tok_batcher),
         cmocka_unit_test(test_export),
         cmocka_unit_test(test_resume),
