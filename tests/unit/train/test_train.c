@@ -618,23 +618,37 @@ static void test_learns(void **state)
     free(p); free(m); free(v); free(mask);
 }
 
+enum { GB = 2, GT = 9 };   /* the growth tests' batch */
+
+/* The growth tests' start: tiny's random weights (*p), a batch of tokens
+ * (*n floats), a batch of tokens and targets made with multipliers ka and
+ * kb, and a reference forward of it (returned; *loss its loss). */
+static lf_tref *grow_start(float **p, size_t *n, int32_t *tok, int32_t *tgt, int ka, int kb,
+                           double *loss)
+{
+    *p = rand_params(&tiny, n);
+    for (int i = 0; i < GB * GT; i++) {
+        tok[i] = (i * ka + 3) % tiny.vocab;
+        tgt[i] = i % GT < 2 ? -1 : (i * kb + 1) % tiny.vocab;
+    }
+    lf_tref *r;
+    assert_int_equal(lf_tref_new(&tiny, GB * GT, GT, &r, NULL), 0);
+    *loss = lf_tref_forward(r, *p, tok, tgt, GB, GT, NULL, NULL);
+    return r;
+}
+
 /* lf_tmodel_grow: a deeper copy computes bit-identical logits (the new
  * layers add zeros to the residual), keeps the old layers in order, and
  * training then moves the new layers' output projections. */
 static void test_grow(void **state)
 {
     (void)state;
-    size_t n;
-    float *p = rand_params(&tiny, &n);
-    enum { B = 2, T = 9 };
+    enum { B = GB, T = GT };
     int32_t tok[B * T], tgt[B * T];
-    for (int i = 0; i < B * T; i++) {
-        tok[i] = (i * 11 + 3) % tiny.vocab;
-        tgt[i] = i % T < 2 ? -1 : (i * 5 + 1) % tiny.vocab;
-    }
-    lf_tref *r0;
-    assert_int_equal(lf_tref_new(&tiny, B * T, T, &r0, NULL), 0);
-    double l0 = lf_tref_forward(r0, p, tok, tgt, B, T, NULL, NULL);
+    float *p;
+    double l0;
+    size_t n;
+    lf_tref *r0 = grow_start(&p, &n, tok, tgt, 11, 5, &l0);
     const double *g0 = lf_tref_logits(r0);
     lf_toffs a;
     lf_tcfg_offsets(&tiny, &a);
@@ -694,17 +708,12 @@ static void test_grow(void **state)
 static void test_grow_wide(void **state)
 {
     (void)state;
-    size_t n;
-    float *p = rand_params(&tiny, &n);
-    enum { B = 2, T = 9 };
+    enum { B = GB, T = GT };
     int32_t tok[B * T], tgt[B * T];
-    for (int i = 0; i < B * T; i++) {
-        tok[i] = (i * 7 + 5) % tiny.vocab;
-        tgt[i] = i % T < 2 ? -1 : (i * 3 + 2) % tiny.vocab;
-    }
-    lf_tref *r0;
-    assert_int_equal(lf_tref_new(&tiny, B * T, T, &r0, NULL), 0);
-    double l0 = lf_tref_forward(r0, p, tok, tgt, B, T, NULL, NULL);
+    float *p;
+    double l0;
+    size_t n;
+    lf_tref *r0 = grow_start(&p, &n, tok, tgt, 7, 3, &l0);
     lf_tcfg c = tiny;
     c.n_layer = 3;
     c.n_head = 8;
