@@ -620,21 +620,53 @@ static void test_learns(void **state)
 
 enum { GB = 2, GT = 9 };   /* the growth tests' batch */
 
-/* The growth tests' start: tiny's random weights (*p), a batch of tokens
- * (*n floats), a batch of tokens and targets made with multipliers ka and
- * kb, and a reference forward of it (returned; *loss its loss). */
-static lf_tref *grow_start(float **p, size_t *n, int32_t *tok, int32_t *tgt, int ka, int kb,
-                           double *loss)
+/* A growth test's start: tiny's random weights, a batch, and the reference
+ * forward of it. */
+typedef struct grow_case {
+    int32_t tok[GB * GT], tgt[GB * GT];
+    float *p;        /* n floats */
+    size_t n;
+    double loss;
+    lf_tref *r;      /* holds the logits of that forward */
+} grow_case;
+
+/* Fills g: the batch made with multipliers ka and kb. */
+static void grow_start(grow_case *g, int ka, int kb)
 {
-    *p = rand_params(&tiny, n);
+    g->p = rand_params(&tiny, &g->n);
     for (int i = 0; i < GB * GT; i++) {
-        tok[i] = (i * ka + 3) % tiny.vocab;
-        tgt[i] = i % GT < 2 ? -1 : (i * kb + 1) % tiny.vocab;
+        g->tok[i] = (i * ka + 3) % tiny.vocab;
+        g->tgt[i] = i % GT < 2 ? -1 : (i * kb + 1) % tiny.vocab;
     }
+    assert_int_equal(lf_tref_new(&tiny, GB * GT, GT, &g->r, NULL), 0);
+    g->loss = lf_tref_forward(g->r, g->p, g->tok, g->tgt, GB, GT, NULL, NULL);
+}
+
+static void grow_end(grow_case *g)
+{
+    lf_tref_free(g->r);
+    free(g->p);
+}
+
+/* q, g's model grown to c, gives g's loss and logits bit for bit; then one
+ * AdamW step from zero moments trains q in place. */
+static void grow_same_then_step(const grow_case *g, const lf_tcfg *c, float *q)
+{
+    lf_toffs b;
+    lf_tcfg_offsets(c, &b);
     lf_tref *r;
-    assert_int_equal(lf_tref_new(&tiny, GB * GT, GT, &r, NULL), 0);
-    *loss = lf_tref_forward(r, *p, tok, tgt, GB, GT, NULL, NULL);
-    return r;
+    assert_int_equal(lf_tref_new(c, GB * GT, GT, &r, NULL), 0);
+    assert_true(lf_tref_forward(r, q, g->tok, g->tgt, GB, GT, NULL, NULL) == g->loss);
+    assert_memory_equal(lf_tref_logits(r), lf_tref_logits(g->r),
+                        (size_t)GB * GT * tiny.vocab * sizeof(double));
+    float *m = calloc(b.n, 4), *v = calloc(b.n, 4);
+    uint8_t *mask = malloc(b.n);
+    lf_tmodel_decay_mask(c, mask);
+    lf_topt opt;
+    lf_topt_default(&opt);
+    lf_tref_step(r, &opt, 0, q, m, v, mask, g->tok, g->tgt, GB, GT, NULL);
+    lf_tref_free(r);
+    free(m); free(v); free(mask);
 }
 
 /* lf_tmodel_grow: a deeper copy computes bit-identical logits (the new
@@ -643,13 +675,9 @@ static lf_tref *grow_start(float **p, size_t *n, int32_t *tok, int32_t *tgt, int
 static void test_grow(void **state)
 {
     (void)state;
-    enum { B = GB, T = GT };
-    int32_t tok[B * T], tgt[B * T];
-    float *p;
-    double l0;
-    size_t n;
-    lf_tref *r0 = grow_start(&p, &n, tok, tgt, 11, 5, &l0);
-    const double *g0 = lf_tref_logits(r0);
+    grow_case g;
+    grow_start(&g, 11, 5);
+    const float *p = g.p;
     lf_toffs a;
     lf_tcfg_offsets(&tiny, &a);
     for (int layers = 3; layers <= 5; layers++) {
@@ -663,25 +691,14 @@ static void test_grow(void **state)
         assert_memory_equal(q + b.l0, p + a.l0, a.lstride * sizeof *q);
         assert_memory_equal(q + b.l0 + (size_t)(layers / 2) * b.lstride, p + a.l0 + a.lstride,
                             a.lstride * sizeof *q);
-        lf_tref *r;
-        assert_int_equal(lf_tref_new(&c, B * T, T, &r, NULL), 0);
-        double l = lf_tref_forward(r, q, tok, tgt, B, T, NULL, NULL);
-        assert_true(l == l0);
-        assert_memory_equal(lf_tref_logits(r), g0, (size_t)B * T * tiny.vocab * sizeof(double));
-        /* one step moves the zero wo of the new layer 1 */
-        float *m = calloc(b.n, 4), *v = calloc(b.n, 4);
-        uint8_t *mask = malloc(b.n);
-        lf_tmodel_decay_mask(&c, mask);
-        lf_topt opt;
-        lf_topt_default(&opt);
-        lf_tref_step(r, &opt, 0, q, m, v, mask, tok, tgt, B, T, NULL);
+        grow_same_then_step(&g, &c, q);
+        /* the step moved the zero wo of the new layer 1 */
         const float *wo = q + b.l0 + b.lstride + b.wo;
         size_t moved = 0;
         for (size_t i = 0; i < b.q_norm - b.wo; i++)
             moved += wo[i] != 0;
         assert_true(moved > (b.q_norm - b.wo) / 2);
-        lf_tref_free(r);
-        free(q); free(m); free(v); free(mask);
+        free(q);
     }
     /* only more layers, FFN units or heads in whole groups; never the same */
     lf_tcfg bad[5];
@@ -691,14 +708,13 @@ static void test_grow(void **state)
     bad[1].ffn = 16;                        /* fewer FFN units */
     bad[2].n_head = 6;                      /* 3 q heads a kv head, not 2 */
     bad[3].dim = 24;                        /* another width */
-    float *q = malloc(n * 8 * sizeof *q);
+    float *q = malloc(g.n * 8 * sizeof *q);
     lf_err err = {0};
     for (int i = 0; i < 5; i++)             /* bad[4]: the same shape */
         assert_int_equal(lf_tmodel_grow(&tiny, p, &bad[i], q, 1, &err), -EINVAL);
     assert_non_null(strstr(err.msg, "only more layers"));
     free(q);
-    lf_tref_free(r0);
-    free(p);
+    grow_end(&g);
 }
 
 /* lf_tmodel_grow in width: more heads (in whole groups) and FFN units, and
@@ -708,12 +724,8 @@ static void test_grow(void **state)
 static void test_grow_wide(void **state)
 {
     (void)state;
-    enum { B = GB, T = GT };
-    int32_t tok[B * T], tgt[B * T];
-    float *p;
-    double l0;
-    size_t n;
-    lf_tref *r0 = grow_start(&p, &n, tok, tgt, 7, 3, &l0);
+    grow_case g;
+    grow_start(&g, 7, 3);
     lf_tcfg c = tiny;
     c.n_layer = 3;
     c.n_head = 8;
@@ -723,29 +735,18 @@ static void test_grow_wide(void **state)
     lf_tcfg_offsets(&tiny, &a);
     lf_tcfg_offsets(&c, &b);
     float *q = malloc(b.n * sizeof *q);
-    assert_int_equal(lf_tmodel_grow(&tiny, p, &c, q, 7, NULL), 0);
-    lf_tref *r;
-    assert_int_equal(lf_tref_new(&c, B * T, T, &r, NULL), 0);
-    double l = lf_tref_forward(r, q, tok, tgt, B, T, NULL, NULL);
-    assert_true(l == l0);
-    assert_memory_equal(lf_tref_logits(r), lf_tref_logits(r0),
-                        (size_t)B * T * tiny.vocab * sizeof(double));
+    assert_int_equal(lf_tmodel_grow(&tiny, g.p, &c, q, 7, NULL), 0);
     /* old layer 0 at 0: its q rows, its first k row, its wo and wdown rows */
     size_t D = tiny.dim, hd = tiny.head_dim, Qa = 4 * hd, Ka = 2 * hd, Qb = 8 * hd;
-    const float *pa = p + a.l0, *qb = q + b.l0;
+    const float *pa = g.p + a.l0, *qb = q + b.l0;
     assert_memory_equal(qb + b.wqkv, pa + a.wqkv, Qa * D * sizeof *q);
     assert_memory_equal(qb + b.wqkv + Qb * D, pa + a.wqkv + Qa * D, Ka * D * sizeof *q);
     assert_memory_equal(qb + b.wo + 3 * Qb, pa + a.wo + 3 * Qa, Qa * sizeof *q);
     assert_true(qb[b.wo + 3 * Qb + Qa] == 0.0f);
     assert_memory_equal(qb + b.wdown + 2 * 40, pa + a.wdown + 2 * 24, 24 * sizeof *q);
     assert_true(qb[b.wqkv + Qa * D] != 0.0f);   /* a new q head's weights: random */
-    /* one step moves the zero columns of the old layer 0's new heads and units */
-    float *m = calloc(b.n, 4), *v = calloc(b.n, 4);
-    uint8_t *mask = malloc(b.n);
-    lf_tmodel_decay_mask(&c, mask);
-    lf_topt opt;
-    lf_topt_default(&opt);
-    lf_tref_step(r, &opt, 0, q, m, v, mask, tok, tgt, B, T, NULL);
+    grow_same_then_step(&g, &c, q);
+    /* the step moved the zero columns of the old layer 0's new heads and units */
     size_t moved_wo = 0, moved_down = 0;
     for (size_t d = 0; d < D; d++) {
         for (size_t j = Qa; j < Qb; j++)
@@ -755,9 +756,8 @@ static void test_grow_wide(void **state)
     }
     assert_true(moved_wo > D * (Qb - Qa) / 2);
     assert_true(moved_down > D * 16 / 2);
-    lf_tref_free(r);
-    lf_tref_free(r0);
-    free(q); free(m); free(v); free(mask); free(p);
+    free(q);
+    grow_end(&g);
 }
 
 /* A byte-level tokenizer GGUF through bpe_train with 0 merges: ids 0..255
