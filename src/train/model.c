@@ -57,6 +57,22 @@ size_t lf_tcfg_tensors(const lf_tcfg *c, lf_tensor_desc *d, size_t max)
     return n;
 }
 
+/* splitmix64: a small deterministic generator, the same on every machine. */
+static uint64_t next_u64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static double next_gauss(uint64_t *s)
+{
+    double u1 = ((next_u64(s) >> 11) + 1.0) * (1.0 / 9007199254740993.0);
+    double u2 = (next_u64(s) >> 11) * (1.0 / 9007199254740992.0);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
 /* The shapes lf_tmodel_grow accepts: `to` is `from` with at least as many
  * layers, FFN units and heads, the heads grown in whole groups (the same
  * q heads per kv head), and nothing else changed but the context length. */
@@ -72,9 +88,6 @@ static bool grows(const lf_tcfg *from, const lf_tcfg *to)
            to->ffn >= from->ffn && to->n_kv >= from->n_kv &&
            (long)to->n_head * from->n_kv == (long)from->n_head * to->n_kv;
 }
-
-static uint64_t next_u64(uint64_t *s);
-static double next_gauss(uint64_t *s);
 
 /* Copies rows x cols of src (row stride scols) into dst (row stride dcols);
  * dst's other columns of those rows are zero. */
@@ -157,22 +170,6 @@ int lf_tmodel_grow(const lf_tcfg *from, const float *p, const lf_tcfg *to, float
         }
     }
     return 0;
-}
-
-/* splitmix64: a small deterministic generator, the same on every machine. */
-static uint64_t next_u64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static double next_gauss(uint64_t *s)
-{
-    double u1 = ((next_u64(s) >> 11) + 1.0) * (1.0 / 9007199254740993.0);
-    double u2 = (next_u64(s) >> 11) * (1.0 / 9007199254740992.0);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
 void lf_tmodel_init(const lf_tcfg *c, uint64_t seed, float *p)

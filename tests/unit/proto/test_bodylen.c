@@ -158,6 +158,21 @@ static void test_base64(void **st)
     lf_bodylen_vocab_free(v);
 }
 
+/* Starts g on a new answer, feeds a file's opening and then head, and
+ * masks logits in which every token is at -10 but `end` (at le) and
+ * `body` (at lb): the model's choice between ending the body and going on. */
+static void mask_end_or(lf_bodylen *g, const lf_bodylen_vocab *v, const char *head, float *logits,
+                        float le, const char *body, float lb)
+{
+    lf_bodylen_init(g, v);
+    feed(g, FILE_OPEN);
+    feed(g, head);
+    fill(logits, -10);
+    logits[id_of("</body>")] = le;
+    logits[id_of(body)] = lb;
+    lf_bodylen_mask(g, logits, N_TOK);
+}
+
 /* The mask: tokens that do not fit are -inf; one that runs past the end of
  * the body gives its probability to its longest prefix that fits. */
 static void test_mask(void **st)
@@ -212,25 +227,13 @@ static void test_mask(void **st)
         assert_false(isinf(logits[i]));
     /* a model that ends the body a few bytes short of its size has
      * miscounted: the body goes on (the end is masked) */
-    lf_bodylen_init(&g, v);
-    feed(&g, FILE_OPEN);
-    feed(&g, "5\"><body>hel");
-    fill(logits, -10);
-    logits[id_of("</body>")] = 3;
-    logits[id_of("l")] = 1;
-    lf_bodylen_mask(&g, logits, N_TOK);
+    mask_end_or(&g, v, "5\"><body>hel", logits, 3, "l", 1);
     assert_true(isinf(logits[id_of("</body>")]));
     assert_float_equal(logits[id_of("l")], 1, 0);
     assert_false(ok(&g, "</body>"));   /* still on */
     /* further from its size, the model means a shorter body: left alone,
      * no padding */
-    lf_bodylen_init(&g, v);
-    feed(&g, FILE_OPEN);
-    feed(&g, "15\"><body>hel");
-    fill(logits, -10);
-    logits[id_of("</body>")] = 3;
-    logits[id_of("l")] = 1;
-    lf_bodylen_mask(&g, logits, N_TOK);
+    mask_end_or(&g, v, "15\"><body>hel", logits, 3, "l", 1);
     assert_float_equal(logits[id_of("</body>")], 3, 0);
     assert_float_equal(logits[id_of("x")], -10, 0);
     assert_true(ok(&g, "</body>"));   /* off for the rest of the answer */
@@ -276,24 +279,12 @@ static void test_mask(void **st)
     assert_false(ok(&g, "=</body>"));   /* still on */
     assert_true(ok(&g, "A==</body>"));
     /* a base64 body closed a few letters before its end goes on too */
-    lf_bodylen_init(&g, v);
-    feed(&g, FILE_OPEN);
-    feed(&g, "4\"><body encoding=\"base64\">AAAA");
-    fill(logits, -10);
-    logits[id_of("</body>")] = 4;
-    logits[id_of("A")] = 1;
-    lf_bodylen_mask(&g, logits, N_TOK);
+    mask_end_or(&g, v, "4\"><body encoding=\"base64\">AAAA", logits, 4, "A", 1);
     assert_true(isinf(logits[id_of("</body>")]));
     assert_float_equal(logits[id_of("A")], 1, 0);
     /* but one closed far before its letters is a body ended early: left
      * alone (the model meant a shorter body; a mount refuses it) */
-    lf_bodylen_init(&g, v);
-    feed(&g, FILE_OPEN);
-    feed(&g, "40\"><body encoding=\"base64\">AAAA");
-    fill(logits, -10);
-    logits[id_of("</body>")] = 4;
-    logits[id_of("A")] = 1;
-    lf_bodylen_mask(&g, logits, N_TOK);
+    mask_end_or(&g, v, "40\"><body encoding=\"base64\">AAAA", logits, 4, "A", 1);
     assert_float_equal(logits[id_of("</body>")], 4, 0);
     assert_true(ok(&g, "</body>"));   /* off */
     lf_bodylen_vocab_free(v);
