@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "data/rng.h"
+#include "util/rng.h"
 
 static const char *const NOUNS[] = {
     "config", "cache", "session", "request", "user", "record", "buffer", "index",

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/rng.h"
+#include "util/rng.h"
 #include "lm/gguf.h"
 #include "lm/tok.h"
 #include "state/apply.h"

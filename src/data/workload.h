@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "data/rng.h"
+#include "util/rng.h"
 #include "proto/proto.h"
 #include "state/state.h"
 #include "util/err.h"

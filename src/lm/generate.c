@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "lm/gen_internal.h"
+#include "util/rng.h"
 
 double lf_gen_now(void)
 {
@@ -21,14 +22,6 @@ int32_t lf_argmax(const float *logits, int n)
         if (logits[i] > logits[best])
             best = i;
     return best;
-}
-
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
 }
 
 typedef struct cand {
@@ -80,7 +73,7 @@ int32_t lf_sample(lf_sampler *s, float *logits, int n)
     double ksum = 0;
     for (int i = 0; i < keep; i++)
         ksum += cs[i].p;
-    double u = (double)(rng_next(&s->rng) >> 11) / (double)(1ull << 53) * ksum;
+    double u = (double)(lf_splitmix64(&s->rng) >> 11) / (double)(1ull << 53) * ksum;
     int32_t pick = cs[keep - 1].id;
     double acc = 0;
     for (int i = 0; i < keep; i++) {

@@ -13,19 +13,12 @@
 #include <string.h>
 
 #include "lm/kernels.h"
-
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
+#include "util/rng.h"
 
 /* Uniform in [-1, 1), never exactly zero. */
 static float rng_sym(uint64_t *s)
 {
-    float f = (float)((rng_next(s) >> 40) + 0.5) / (float)(1ull << 24);
+    float f = (float)((lf_splitmix64(s) >> 40) + 0.5) / (float)(1ull << 24);
     return 2.0f * f - 1.0f;
 }
 

@@ -8,6 +8,7 @@
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/json.h"
+#include "util/rng.h"
 
 #define LINE_MAX_BYTES ((size_t)64 << 20)
 
@@ -236,12 +237,10 @@ static int by_len(const void *a, const void *b)
     return ra < rb ? -1 : ra > rb;
 }
 
+/* splitmix64's one step from z (util/rng.h), as a hash. */
 static uint64_t mix(uint64_t z)
 {
-    z += 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return lf_splitmix64(&z);
 }
 
 /* This epoch's order: the plan's whole groups of b->group neighbours

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "train/train.h"
+#include "util/rng.h"
 
 int lf_tcfg_check(const lf_tcfg *c, lf_err *err)
 {
@@ -57,19 +58,12 @@ size_t lf_tcfg_tensors(const lf_tcfg *c, lf_tensor_desc *d, size_t max)
     return n;
 }
 
-/* splitmix64: a small deterministic generator, the same on every machine. */
-static uint64_t next_u64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
+/* A normal deviate (Box-Muller) from splitmix64 (util/rng.h), the same on
+ * every machine. */
 static double next_gauss(uint64_t *s)
 {
-    double u1 = ((next_u64(s) >> 11) + 1.0) * (1.0 / 9007199254740993.0);
-    double u2 = (next_u64(s) >> 11) * (1.0 / 9007199254740992.0);
+    double u1 = ((lf_splitmix64(s) >> 11) + 1.0) * (1.0 / 9007199254740993.0);
+    double u2 = (lf_splitmix64(s) >> 11) * (1.0 / 9007199254740992.0);
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 

@@ -20,7 +20,7 @@
 #include "data/content.h"
 #include "data/gen.h"
 #include "data/gen_int.h"
-#include "data/rng.h"
+#include "util/rng.h"
 #include "data/workload.h"
 #include "state/apply.h"
 #include "util/text.h"

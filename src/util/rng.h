@@ -1,13 +1,15 @@
-/* rng.h: the dataset generator's deterministic random numbers.
+/* rng.h: the project's deterministic random numbers (the dataset
+ * generator, the trainer's initialisation and batch order, the engine's
+ * sampling and its random test models).
  *
  * splitmix64: tiny, fast, and the same on every machine, so a seed gives the
- * same dataset byte for byte (seed-reference §11 item 10: the original's RNG
- * was unseeded). lf_hash64 keys per-path content (§5.5) and per-episode
+ * same dataset (and the same initial weights) byte for byte
+ * (seed-reference §11 item 10: the original's RNG was unseeded). lf_hash64 keys per-path content (§5.5) and per-episode
  * decisions. Header-only; a generator is a plain value owned by its user
  * (not thread-safe; give each thread its own).
  */
-#ifndef LF_DATA_RNG_H
-#define LF_DATA_RNG_H
+#ifndef LF_UTIL_RNG_H
+#define LF_UTIL_RNG_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -29,11 +31,17 @@ static inline void lf_rng_seed(lf_rng *r, uint64_t seed)
     r->s = lf_mix64(seed ^ 0x6a09e667f3bcc908ULL);
 }
 
+/* splitmix64's step on a bare state: next 64 random bits of *s. */
+static inline uint64_t lf_splitmix64(uint64_t *s)
+{
+    *s += 0x9e3779b97f4a7c15ULL;
+    return lf_mix64(*s);
+}
+
 /* Next 64 random bits. */
 static inline uint64_t lf_rng_next(lf_rng *r)
 {
-    r->s += 0x9e3779b97f4a7c15ULL;
-    return lf_mix64(r->s);
+    return lf_splitmix64(&r->s);
 }
 
 /* Uniform integer in [0, n); 0 when n is 0. */
