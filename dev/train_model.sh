@@ -32,6 +32,9 @@
 #                        the checkpoint: give it to every call of a run)
 #   CONTENT_BYTES (0)    1: --content-bytes, file contents one token per byte
 #                        (give it to every call; an INIT model marked so keeps it)
+#   BATCH_TOKENS (65536) tokens a GPU reads per step (a wider model with
+#                        cuBLAS attention needs fewer: its score buffers
+#                        grow with heads x tokens x context)
 #   CUDA_TEST (0)        1: run the CPU/CUDA agreement test (tests/cuda) first
 #   EVAL_AFTER (0)       1: also evaluate this call's export after training
 #                        (all cores), into $OUT/eval_after.txt
@@ -119,7 +122,7 @@ CB=(); [ "${CONTENT_BYTES:-0}" = 1 ] && CB=(--content-bytes)
 GPUS=${GPUS:-1}
 echo "start: ${R[*]:-from scratch}; $GPUS GPU(s)"
 $B/llmfuse train --data "$TRAIN" --val $W/ds_0.val.jsonl --tokenizer "${TOKENIZER:-models/tokenizer.gguf}" \
-  --config $CFG --steps "$STEPS" --batch-tokens 65536 --lr "${LR:-2e-3}" --warmup "${WARMUP:-300}" \
+  --config $CFG --steps "$STEPS" --batch-tokens "${BATCH_TOKENS:-65536}" --lr "${LR:-2e-3}" --warmup "${WARMUP:-300}" \
   --eval-every 1000 --eval-batches 20 --time-limit $LEFT --ckpt "$CKPT" --dtype bf16 \
   --device cuda --gpus "$GPUS" --focal "${FOCAL:-0}" --out $OUT/model.gguf "${R[@]}" "${CB[@]}" 2>&1 | tee $OUT/train.txt |
   grep -E '^(data|model|loss|encoding|eval|stopping|exported|checkpoint)|^step +[0-9]*000 '
