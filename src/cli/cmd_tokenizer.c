@@ -6,9 +6,16 @@
  *   llmfuse tokenizer encode --model F.gguf [--no-special] [--content-bytes] [--stats] < text
  *   llmfuse tokenizer decode --model F.gguf < ids
  *   llmfuse tokenizer export-json --model F.gguf --out tokenizer.json
+ *   llmfuse tokenizer prune --model M.gguf --data F.jsonl[,F2...] --min N [--content-bytes]
+ *                           --out OUT.gguf
  *
  * encode --content-bytes encodes as lf_tok_encode_content (file contents
  * one token per byte), as a model marked llmfuse.content_bytes reads.
+ * prune encodes the rows as the trainer does for that model (train/data.h)
+ * and writes the model without the merges made fewer than N times there
+ * (lf_tok_prune_gguf): tokens the model has not learned are not used.
+ * --content-bytes counts as for a model marked llmfuse.content_bytes (to
+ * prune a bare tokenizer file the same way as its model).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +25,9 @@
 #include "cli/cli.h"
 #include "lm/bpe_train.h"
 #include "lm/gguf.h"
+#include "lm/model.h"
 #include "lm/tok.h"
+#include "train/data.h"
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/json.h"
@@ -36,7 +45,9 @@ static void usage(FILE *f)
                "       llmfuse tokenizer encode --model F.gguf [--no-special] [--content-bytes] [--stats]\n"
                "                                < text\n"
                "       llmfuse tokenizer decode --model F.gguf < ids\n"
-               "       llmfuse tokenizer export-json --model F.gguf --out tokenizer.json\n");
+               "       llmfuse tokenizer export-json --model F.gguf --out tokenizer.json\n"
+               "       llmfuse tokenizer prune --model M.gguf --data F.jsonl[,F2...] --min N\n"
+               "                               [--content-bytes] --out OUT.gguf\n");
 }
 
 /* Feeds every row's prompt + completion of one JSONL file to the trainer. */
@@ -292,6 +303,66 @@ out:
     return status;
 }
 
+/* counts[i] = occurrences of token i in d (nv entries); returns counts. */
+static const uint64_t *counts_of(const lf_tdata *d, uint64_t *counts, size_t nv)
+{
+    for (size_t i = 0; i < d->n_tokens; i++)
+        if (d->ids[i] >= 0 && (size_t)d->ids[i] < nv)
+            counts[d->ids[i]]++;
+    return counts;
+}
+
+/* Counts the tokens of the rows in data (comma-separated JSONL files),
+ * encoded as the trainer encodes them for this model, and writes the model
+ * without the merges made fewer than min times. */
+static int cmd_prune(const char *model, const char *data, long min, bool content,
+                     const char *out)
+{
+    lf_gguf *g = NULL;
+    lf_tok *t = NULL;
+    if (load(model, &g, &t)) {
+        lf_gguf_close(g);
+        return 1;
+    }
+    lf_err err = {0};
+    lf_tdata d = {0};
+    size_t nv = lf_tok_vocab_size(t), nf = 0, pruned = 0, nm = 0, never = 0;
+    uint64_t *counts = calloc(nv ? nv : 1, sizeof *counts), *made = NULL;
+    char *list = strdup(data);
+    const char **paths = calloc(strlen(data) / 2 + 2, sizeof *paths);
+    lf_tok_merge *m = NULL;
+    int status = 1;
+    if (!counts || !list || !paths || lf_tok_merges(t, &m, &nm)) {
+        fprintf(stderr, "llmfuse tokenizer: out of memory\n");
+        goto out;
+    }
+    for (char *save = NULL, *f = strtok_r(list, ",", &save); f; f = strtok_r(NULL, ",", &save))
+        paths[nf++] = f;
+    lf_tenc_tok enc = {t, true, content || lf_gguf_content_bytes(g)};
+    if (lf_tdata_load_files(paths, nf, lf_tenc_tok_fn, &enc, lf_tok_eos(t), 1 << 30, &d, &err) ||
+        lf_tok_prune_gguf(g, t, counts_of(&d, counts, nv), (uint64_t)min, out, &pruned, &made,
+                          &err)) {
+        fprintf(stderr, "llmfuse tokenizer: %s\n", err.msg);
+        goto out;
+    }
+    for (size_t i = 0; i < nm; i++)
+        never += made[m[i].made] == 0;
+    printf("%s: %zu of %zu merges left out (made fewer than %ld times in %zu rows, %zu "
+           "tokens; %zu never made)\n",
+           out, pruned, nm, min, d.n_rows, d.n_tokens, never);
+    status = 0;
+out:
+    lf_tdata_free(&d);
+    free(m);
+    free(made);
+    free(counts);
+    free(paths);
+    free(list);
+    lf_tok_free(t);
+    lf_gguf_close(g);
+    return status;
+}
+
 int lf_cmd_tokenizer(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -299,7 +370,7 @@ int lf_cmd_tokenizer(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *sub = argv[1], *data = NULL, *out = NULL, *model = NULL;
-    long vocab = 0;
+    long vocab = 0, min = -1;
     bool special = true, stats = false, content = false;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -308,6 +379,7 @@ int lf_cmd_tokenizer(int argc, char **argv)
         else if (!strcmp(a, "--out") && has) out = argv[++i];
         else if (!strcmp(a, "--model") && has) model = argv[++i];
         else if (!strcmp(a, "--vocab") && has) vocab = strtol(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--min") && has) min = strtol(argv[++i], NULL, 10);
         else if (!strcmp(a, "--no-special")) special = false;
         else if (!strcmp(a, "--stats")) stats = true;
         else if (!strcmp(a, "--content-bytes")) content = true;
@@ -325,6 +397,8 @@ int lf_cmd_tokenizer(int argc, char **argv)
         return cmd_decode(model);
     if (!strcmp(sub, "export-json") && model && out)
         return cmd_export_json(model, out);
+    if (!strcmp(sub, "prune") && model && data && out && min >= 0)
+        return cmd_prune(model, data, min, content, out);
     usage(stderr);
     return 2;
 }

@@ -156,6 +156,33 @@ void lf_tok_free(lf_tok *t)
     free(t);
 }
 
+static int cmp_merge_rank(const void *x, const void *y)
+{
+    int32_t a = ((const lf_tok_merge *)x)->rank, b = ((const lf_tok_merge *)y)->rank;
+    return (a > b) - (a < b);
+}
+
+int lf_tok_merges(const lf_tok *t, lf_tok_merge **out, size_t *n)
+{
+    size_t k = 0;
+    for (size_t i = 0; t->mtab && i <= t->mmask; i++)
+        k += t->mtab[i].key != EMPTY_KEY;
+    lf_tok_merge *m = malloc((k ? k : 1) * sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    k = 0;
+    for (size_t i = 0; t->mtab && i <= t->mmask; i++) {
+        const merge_slot *s = &t->mtab[i];
+        if (s->key != EMPTY_KEY)
+            m[k++] = (lf_tok_merge){s->rank, (int32_t)(s->key >> 32), (int32_t)(uint32_t)s->key,
+                                    s->id};
+    }
+    qsort(m, k, sizeof *m, cmp_merge_rank);
+    *out = m;
+    *n = k;
+    return 0;
+}
+
 static int cmp_special(const void *a, const void *b, void *ctx)
 {
     const lf_tok *t = ctx;

@@ -59,6 +59,32 @@ int lf_tok_encode_content(const lf_tok *t, const char *text, size_t len, bool pa
  * (proto/content.h lf_content_answer_spans). */
 int lf_tok_encode_answer(const lf_tok *t, const char *prompt, size_t plen, const char *text,
                          size_t len, bool parse_special, lf_ids *ids);
+/* One merge the tokenizer applies: parts a and b make the token made;
+ * rank is its place in tokenizer.ggml.merges. */
+typedef struct lf_tok_merge {
+    int32_t rank, a, b, made;
+} lf_tok_merge;
+/* The merges the tokenizer applies, in rank order, as a new array (*out,
+ * *n entries; free() it): a repeated pair once, at its first rank; none
+ * whose parts or result are not tokens. Returns 0 or -ENOMEM. */
+int lf_tok_merges(const lf_tok *t, lf_tok_merge **out, size_t *n);
+/* tok_prune.c: the merges a model has not learned, left out of its
+ * tokenizer. counts[i] is how often token i occurs in the encodings of a
+ * corpus (lf_tok_vocab_size entries). Encoding that corpus makes a merge's
+ * token once for each of its occurrences and once for each time a token
+ * made from it is made (*made_counts, if not NULL, gets these per token;
+ * free() it). The merges whose token is made fewer than min times are left
+ * out: the corpus encodes the same without the ones made 0 times, and text
+ * that would need one (a rare name) is encoded with the smaller tokens it
+ * is made of, which the model has seen. Writes g (t must be its tokenizer)
+ * to path with those merges removed from tokenizer.ggml.merges, the key
+ * LF_TOK_PRUNED_KEY set to how many there were (added to an earlier
+ * prune's), and every other key and tensor as it was. *pruned gets the
+ * number removed now. Returns 0 or a negative errno with err set. */
+int lf_tok_prune_gguf(const lf_gguf *g, const lf_tok *t, const uint64_t *counts, uint64_t min,
+                      const char *path, size_t *pruned, uint64_t **made_counts, lf_err *err);
+#define LF_TOK_PRUNED_KEY "tokenizer.llmfuse.pruned_merges"
+
 /* The GGUF token type of id (1 normal, 3 control, 4 user-defined, ...), or
  * -1 if id is out of range. Added by the tokenizer implementation. */
 int lf_tok_type(const lf_tok *t, int32_t id);

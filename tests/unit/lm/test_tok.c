@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -470,6 +471,146 @@ static void test_train(void **st)
     lf_bpe_trainer_free(tr);
 }
 
+/* ---- pruning ---- */
+
+static void encode_all(const lf_tok *t, const char *const *texts, int n, lf_ids *ids)
+{
+    for (int i = 0; i < n; i++)
+        assert_int_equal(lf_tok_encode(t, texts[i], strlen(texts[i]), true, ids), 0);
+}
+
+/* lf_tok_prune_gguf on the bundled tokenizer, in a model-like file (its keys
+ * and one tensor), with a small protocol corpus as the counts: the merges
+ * never made there are left out, the corpus encodes exactly as before, a
+ * name that needed a missing merge is encoded with tokens the corpus made
+ * (or single bytes) and decodes the same; keys and tensors are copied, the
+ * pruned count adds up over two prunes; min 0 leaves every merge. */
+static void test_prune(void **st)
+{
+    (void)st;
+    lf_gguf *g = NULL, *gm = NULL, *gp = NULL, *gq = NULL;
+    lf_tok *t = NULL, *tp = NULL;
+    lf_err err = {0};
+    if (lf_gguf_open(src_path("models/tokenizer.gguf"), &g, &err) || lf_tok_load(g, &t, &err))
+        fail_msg("%s", err.msg);
+    char m[] = "/tmp/lf_test_prune_XXXXXX", p[] = "/tmp/lf_test_prune_XXXXXX";
+    close(mkstemp(m));
+    close(mkstemp(p));
+    lf_gguf_writer *w = lf_gguf_writer_new();
+    const float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    const uint64_t ne[1] = {8};
+    assert_int_equal(lf_gguf_copy_kvs(w, g, ""), 0);
+    assert_int_equal(lf_gguf_add_tensor(w, "output_norm.weight", LF_GGML_F32, 1, ne, x), 0);
+    assert_int_equal(lf_gguf_write(w, m, &err), 0);
+    lf_gguf_writer_free(w);
+    assert_int_equal(lf_gguf_open(m, &gm, &err), 0);
+
+    static const char *const corpus[] = {
+        "<W>\nmkdir('/docs/notes', mode=0o755)\n---\n<filesystem><directory path=\"/\" "
+        "name=\"/\" mode=\"755\" owner=\"root\" group=\"root\" "
+        "mtime=\"2025-01-01T00:00:00\" /></filesystem>",
+        "<filesystem><directory path=\"/\" name=\"/\" mode=\"755\" owner=\"root\" "
+        "group=\"root\" mtime=\"2025-01-01T00:00:00\"><directory path=\"docs\" name=\"docs\" "
+        "mode=\"755\" owner=\"root\" group=\"root\" mtime=\"2025-01-01T00:00:00\" />"
+        "</directory></filesystem>\n<END_FS>",
+        "<R>\nreaddir('/docs', fh=0)", "[\".\",\"..\",\"notes\"]", "ERROR: ENOENT"};
+    enum { NC = sizeof corpus / sizeof *corpus };
+    lf_ids before = {0}, after = {0}, name0 = {0}, name1 = {0};
+    encode_all(t, corpus, NC, &before);
+    size_t nv = lf_tok_vocab_size(t), pruned = 0, p2 = 0, nm = 0;
+    uint64_t *counts = calloc(nv, sizeof *counts), *made = NULL, *made2 = NULL, key = 0;
+    for (size_t i = 0; i < before.n; i++)
+        counts[before.v[i]]++;
+    assert_int_equal(lf_tok_prune_gguf(gm, t, counts, 1, p, &pruned, &made, &err), 0);
+    lf_tok_merge *ms = NULL;
+    assert_int_equal(lf_tok_merges(t, &ms, &nm), 0);
+    size_t never = 0;
+    for (size_t i = 0; i < nm; i++) {
+        assert_true(made[ms[i].made] >= counts[ms[i].made]);
+        assert_true(made[ms[i].a] >= made[ms[i].made]);   /* a part is made with its whole */
+        never += made[ms[i].made] == 0;
+    }
+    assert_int_equal(pruned, never);
+    assert_true(pruned > 1000 && pruned < nm);   /* a small corpus uses few of 2,256 */
+
+    assert_int_equal(lf_gguf_open(p, &gp, &err), 0);
+    assert_int_equal(lf_tok_load(gp, &tp, &err), 0);
+    encode_all(tp, corpus, NC, &after);
+    assert_int_equal(after.n, before.n);
+    assert_memory_equal(after.v, before.v, before.n * sizeof *before.v);
+    static const char NAME[] = " path=\"hpsizlpijhkoid\"";
+    assert_int_equal(lf_tok_encode(t, NAME, sizeof NAME - 1, true, &name0), 0);
+    assert_int_equal(lf_tok_encode(tp, NAME, sizeof NAME - 1, true, &name1), 0);
+    assert_true(name1.n > name0.n);
+    for (size_t i = 0; i < name1.n; i++) {
+        const char *b;
+        size_t len;
+        assert_int_equal(lf_tok_piece(tp, name1.v[i], &b, &len), 0);
+        assert_true(len == 1 || made[name1.v[i]] > 0);
+    }
+    roundtrip(tp, NAME, sizeof NAME - 1, true);
+
+    const lf_gguf_kv *a, *b;
+    assert_int_equal(lf_gguf_get_arr(gm, "tokenizer.ggml.merges", LF_GGUF_STRING, &a), 0);
+    assert_int_equal(lf_gguf_get_arr(gp, "tokenizer.ggml.merges", LF_GGUF_STRING, &b), 0);
+    assert_int_equal(b->arr_len, a->arr_len - pruned);
+    uint64_t before_key = 0;   /* the bundled tokenizer is pruned already */
+    bool had = !lf_gguf_get_u64(gm, LF_TOK_PRUNED_KEY, &before_key);
+    assert_int_equal(lf_gguf_get_u64(gp, LF_TOK_PRUNED_KEY, &key), 0);
+    assert_int_equal(key, before_key + pruned);
+    assert_int_equal(gp->n_kv, gm->n_kv + !had);
+    assert_int_equal(lf_gguf_get_arr(gp, "tokenizer.ggml.tokens", LF_GGUF_STRING, &b), 0);
+    assert_int_equal(b->arr_len, nv);
+    const lf_gguf_tensor *tn = lf_gguf_tensor_find(gp, "output_norm.weight");
+    assert_non_null(tn);
+    assert_int_equal(tn->nbytes, sizeof x);
+    assert_memory_equal(tn->data, x, sizeof x);
+
+    /* again, at min 3: more out, the key adds up; at min 0 nothing */
+    assert_int_equal(lf_tok_prune_gguf(gp, tp, counts, 3, m, &p2, &made2, &err), 0);
+    assert_true(p2 > 0);
+    assert_int_equal(lf_gguf_open(m, &gq, &err), 0);
+    assert_int_equal(lf_gguf_get_u64(gq, LF_TOK_PRUNED_KEY, &key), 0);
+    assert_int_equal(key, before_key + pruned + p2);
+    lf_gguf_close(gq);
+    gq = NULL;
+    assert_int_equal(lf_tok_prune_gguf(gp, tp, counts, 0, m, &p2, NULL, &err), 0);
+    assert_int_equal(p2, 0);
+    assert_int_equal(lf_gguf_open(m, &gq, &err), 0);
+    assert_int_equal(lf_gguf_get_arr(gq, "tokenizer.ggml.merges", LF_GGUF_STRING, &a), 0);
+    assert_int_equal(lf_gguf_get_arr(gp, "tokenizer.ggml.merges", LF_GGUF_STRING, &b), 0);
+    assert_int_equal(a->arr_len, b->arr_len);
+
+    /* a file without merges is refused with a message */
+    w = lf_gguf_writer_new();
+    assert_int_equal(lf_gguf_set_str(w, "general.architecture", "qwen3"), 0);
+    assert_int_equal(lf_gguf_write(w, m, &err), 0);
+    lf_gguf_writer_free(w);
+    lf_gguf *gx = NULL;
+    assert_int_equal(lf_gguf_open(m, &gx, &err), 0);
+    memset(&err, 0, sizeof err);
+    assert_int_equal(lf_tok_prune_gguf(gx, t, counts, 1, p, &p2, NULL, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "merges"));
+    lf_gguf_close(gx);
+
+    free(ms);
+    free(made);
+    free(made2);
+    free(counts);
+    lf_ids_free(&before);
+    lf_ids_free(&after);
+    lf_ids_free(&name0);
+    lf_ids_free(&name1);
+    lf_tok_free(tp);
+    lf_tok_free(t);
+    lf_gguf_close(gq);
+    lf_gguf_close(gp);
+    lf_gguf_close(gm);
+    lf_gguf_close(g);
+    unlink(m);
+    unlink(p);
+}
+
 /* A tokenizer whose metadata is inconsistent is refused with a message. */
 static void test_load_errors(void **st)
 {
@@ -501,7 +642,7 @@ int main(void)
         cmocka_unit_test(test_golden),      cmocka_unit_test(test_special),
         cmocka_unit_test(test_roundtrip_bytes), cmocka_unit_test(test_seed_data),
         cmocka_unit_test(test_train),       cmocka_unit_test(test_load_errors),
-        cmocka_unit_test(test_content),
+        cmocka_unit_test(test_content),     cmocka_unit_test(test_prune),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
