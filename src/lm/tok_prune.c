@@ -12,11 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct by_len {
-    const lf_tok *t;
-    const lf_tok_merge *m;
-} by_len;
-
 static size_t piece_len(const lf_tok *t, int32_t id)
 {
     const char *p;
@@ -113,7 +108,8 @@ int lf_tok_prune_gguf(const lf_gguf *g, const lf_tok *t, const uint64_t *counts,
             lens[k++] = mk->arr_strs[r].len;
         }
     lf_gguf_get_u64(g, LF_TOK_PRUNED_KEY, &prev);   /* 0 when not pruned before */
-    if ((rc = copy_rest(w, g)) || (rc = lf_gguf_set_arr_str(w, "tokenizer.ggml.merges", v, lens, k)) ||
+    if ((rc = copy_rest(w, g)) ||
+        (rc = lf_gguf_set_arr_str(w, "tokenizer.ggml.merges", v, lens, k)) ||
         (rc = lf_gguf_set_u32(w, LF_TOK_PRUNED_KEY, (uint32_t)(prev + n)))) {
         lf_err_set(err, -rc, "cannot copy the model's metadata and tensors");
         goto out;
