@@ -2,6 +2,7 @@
 # temporary folder removed at exit, fail(), and a small BPE tokenizer
 # trained on the seed set at $tmp/tok.gguf.
 set -uo pipefail
+[ -r "${SEED_EVAL:-}" ] || { echo "SKIP: no seed set at ${SEED_EVAL:-(unset)}"; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
