@@ -303,15 +303,6 @@ out:
     return status;
 }
 
-/* counts[i] = occurrences of token i in d (nv entries); returns counts. */
-static const uint64_t *counts_of(const lf_tdata *d, uint64_t *counts, size_t nv)
-{
-    for (size_t i = 0; i < d->n_tokens; i++)
-        if (d->ids[i] >= 0 && (size_t)d->ids[i] < nv)
-            counts[d->ids[i]]++;
-    return counts;
-}
-
 /* Counts the tokens of the rows in data (comma-separated JSONL files),
  * encoded as the trainer encodes them for this model, and writes the model
  * without the merges made fewer than min times. */
@@ -339,9 +330,14 @@ static int cmd_prune(const char *model, const char *data, long min, bool content
     for (char *save = NULL, *f = strtok_r(list, ",", &save); f; f = strtok_r(NULL, ",", &save))
         paths[nf++] = f;
     lf_tenc_tok enc = {t, true, content || lf_gguf_content_bytes(g)};
-    if (lf_tdata_load_files(paths, nf, lf_tenc_tok_fn, &enc, lf_tok_eos(t), 1 << 30, &d, &err) ||
-        lf_tok_prune_gguf(g, t, counts_of(&d, counts, nv), (uint64_t)min, out, &pruned, &made,
-                          &err)) {
+    if (lf_tdata_load_files(paths, nf, lf_tenc_tok_fn, &enc, lf_tok_eos(t), 1 << 30, &d, &err)) {
+        fprintf(stderr, "llmfuse tokenizer: %s\n", err.msg);
+        goto out;
+    }
+    for (size_t i = 0; i < d.n_tokens; i++)
+        if (d.ids[i] >= 0 && (size_t)d.ids[i] < nv)
+            counts[d.ids[i]]++;
+    if (lf_tok_prune_gguf(g, t, counts, (uint64_t)min, out, &pruned, &made, &err)) {
         fprintf(stderr, "llmfuse tokenizer: %s\n", err.msg);
         goto out;
     }

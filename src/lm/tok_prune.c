@@ -97,7 +97,7 @@ int lf_tok_prune_gguf(const lf_gguf *g, const lf_tok *t, const uint64_t *counts,
         goto out;
     }
     for (size_t i = 0; i < nm; i++)
-        if (made[m[i].made] < min && (uint64_t)m[i].rank < mk->arr_len && !drop[m[i].rank]) {
+        if (made[m[i].made] < min && (uint64_t)m[i].rank < mk->arr_len) {   /* one per rank */
             drop[m[i].rank] = true;
             n++;
         }
